@@ -1,0 +1,1 @@
+"""Programs a person runs: the pygame player (and, later, the recorder)."""

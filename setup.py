@@ -1,0 +1,29 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="worldsim",
+    version="0.1.0",
+    description="A neural game engine: small action-conditioned video models that learn a "
+                "game from recorded play and then are the game, playable and steppable on a CPU.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["worldsim", "worldsim.*", "envs", "envs.*",
+                                    "agents", "agents.*", "demos", "demos.*"]),
+    install_requires=[
+        "numpy>=1.24",
+        "numba>=0.59",
+        "gymnasium>=1.0",
+        "pygame>=2.5",
+        "torch>=2.1",
+        "safetensors>=0.4",
+        "moviepy>=2.0",
+        "tqdm>=4.60",
+        "matplotlib>=3.7",
+        "crafter>=1.8",
+    ],
+    extras_require={
+        "dev": ["pytest>=7", "stable-baselines3>=2.3"],
+    },
+    entry_points={"console_scripts": ["worldsim=worldsim.cli:main"]},
+)

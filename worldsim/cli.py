@@ -1,0 +1,35 @@
+"""The ``worldsim`` command. Subcommands import their modules lazily, so ``--help`` is fast."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _play(argv) -> int:
+    from demos import play
+
+    return play.main(argv)
+
+
+COMMANDS = {
+    "play": (_play, "play a world in a window with keyboard and mouse"),
+}
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(
+        prog="worldsim",
+        description="worldsim: a neural game engine. `worldsim COMMAND --help` for details.")
+    parser.add_argument("command", choices=sorted(COMMANDS), metavar="COMMAND",
+                        help="; ".join(f"{name}: {text}" for name, (_, text) in COMMANDS.items()))
+    parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    if not argv or argv[0] in ("-h", "--help"):
+        parser.print_help()
+        return 0
+    ns = parser.parse_args(argv[:1])
+    return COMMANDS[ns.command][0](argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
