@@ -113,11 +113,14 @@ class VoxelControls:
         self.yaw_carry -= A.TURN_BINS[yaw_bin]
         self.pitch_carry -= A.TURN_BINS[pitch_bin]
 
+        for button in self.buttons:
+            if button not in self.pending_clicks:
+                self.buttons[button] += 1
         attack = self._button_fires(LEFT_BUTTON)
         use = not attack and self._button_fires(RIGHT_BUTTON)
-        for button in list(self.buttons):
-            fired = (button == LEFT_BUTTON and attack) or (button == RIGHT_BUTTON and use)
-            self.buttons[button] = 0 if fired else self.buttons[button] + 1
+        for button, fired in ((LEFT_BUTTON, attack), (RIGHT_BUTTON, use)):
+            if fired and button in self.buttons:
+                self.buttons[button] = 0
         self.pending_clicks.clear()
 
         hotbar = 0 if self.slot_request is None else self.slot_request + 1

@@ -23,11 +23,18 @@ class WorldShape:
     sea_level: int = 14  # water fills every air block at or below this height
 
 
+LAND_RISE = 5  # blocks the average inland ground stands above the sea
+HILL_CONTRAST = 2.5  # stretches fractal noise (which bunches around 0.5) to about +-1
+HILL_HEIGHT = 9  # blocks from the middle of a valley to the top of a hill, about
+MOUNTAIN_HEIGHT = 22  # extra blocks on the peaks of mountain regions
+SEA_DEPTH = 6  # blocks of water over the sea floor beyond the island
 DIRT_DEPTH = 3  # dirt layers between the grass and the stone, as in Minecraft's plains
 SNOW_LINE = 30  # surface blocks at or above this height are snow
 SHORE = 1  # columns at most this far above the sea are sand beaches
+ROCKY = 0.78  # value-noise level above which hill tops are bare stone outcrops
 STEEP = 3  # a column this much higher than a neighbour shows bare stone (cliffs)
-TREE_DENSITY = 0.012  # chance per eligible grass column in wooded regions
+TREE_DENSITY = 0.035  # chance of a tree per grass column in a grove
+SPAWN_RADIUS = 0.3  # spawn within this fraction of the map's size from its centre
 SPAWN_CLEAR = 3  # no tree trunk closer than this to the spawn point
 
 
@@ -61,12 +68,14 @@ def fractal_noise(rng: np.random.Generator, n: int, cell: int, octaves: int) -> 
 def heightmap(rng: np.random.Generator, shape: WorldShape) -> np.ndarray:
     """Surface height of every column, ``(size, size)`` int."""
     n = shape.size
-    hills = fractal_noise(rng, n, 32, 4)  # rolling hills and valleys
-    mountains = np.clip(value_noise(rng, n, 48) * 2.2 - 1.1, 0, 1) ** 1.5
+    # rolling hills and valleys, centred on zero; the low ones hold lakes
+    hills = (fractal_noise(rng, n, 32, 4) - 0.5) * HILL_CONTRAST
+    mountains = np.clip(value_noise(rng, n, 40) * 2.5 - 1.4, 0, 1) ** 1.5
+    land = shape.sea_level + LAND_RISE + HILL_HEIGHT * hills + MOUNTAIN_HEIGHT * mountains
     yy, xx = np.mgrid[0:n, 0:n] + 0.5 - n / 2
     edge = np.sqrt(xx**2 + yy**2) / (n / 2)  # 0 at the centre, 1 at the map's edge
-    island = np.clip(1.3 - 1.6 * edge**2, -1, 1)  # sinks the rim below the sea
-    h = shape.sea_level - 4 + 14 * hills * island + 6 * island + 22 * mountains * island
+    island = np.clip(1.3 - 1.6 * edge**2, 0, 1)  # 1 inland, 0 at the rim
+    h = island * land + (1 - island) * (shape.sea_level - SEA_DEPTH)
     return np.clip(h, 2, shape.height - 12).astype(np.int64)
 
 
@@ -74,7 +83,9 @@ def pick_spawn(rng: np.random.Generator, h: np.ndarray, shape: WorldShape) -> tu
     """A dry column near the centre of the island."""
     n = shape.size
     yy, xx = np.mgrid[0:n, 0:n]
-    dist = np.hypot(xx - n / 2, yy - n / 2) + rng.random((n, n)) * 6  # jitter the choice
+    # anywhere dry in the middle of the island, so starts see shores, lakes and hills
+    dist = np.hypot(xx - n / 2, yy - n / 2)
+    dist = np.where(dist < SPAWN_RADIUS * n, rng.random((n, n)), 1 + dist)
     dry = (h > shape.sea_level + SHORE) & (h < SNOW_LINE)
     if not dry.any():
         dry = h > shape.sea_level
@@ -114,6 +125,8 @@ def generate(rng: np.random.Generator, shape: WorldShape = WorldShape()):
         np.roll(h, 1, 0), np.roll(h, -1, 0), np.roll(h, 1, 1), np.roll(h, -1, 1)])
     surface = np.full((n, n), GRASS, dtype=np.uint8)
     surface[h - lower_neighbour >= STEEP] = STONE
+    rocky = value_noise(rng, n, 12) > ROCKY  # bare stone outcrops on the hills
+    surface[rocky & (h > sea + 3)] = STONE
     surface[h >= SNOW_LINE] = SNOW
     surface[h <= sea + SHORE] = SAND
     xs, zs = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
@@ -130,7 +143,7 @@ def generate(rng: np.random.Generator, shape: WorldShape = WorldShape()):
     margin = 2  # keep crowns inside the map
     for x in range(margin, n - margin):
         for z in range(margin, n - margin):
-            if (surface[x, z] == GRASS and woods[x, z] and chance[x, z] < TREE_DENSITY * 6
+            if (surface[x, z] == GRASS and woods[x, z] and chance[x, z] < TREE_DENSITY
                     and max(abs(x - sx), abs(z - sz)) > SPAWN_CLEAR and h[x, z] + 8 < H):
                 _place_tree(world, x, int(h[x, z]) + 1, z, int(rng.integers(4, 7)))
 

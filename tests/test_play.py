@@ -1,0 +1,176 @@
+"""The pygame player and the keyboard agent, driven by synthetic events (dummy video)."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pygame
+import pytest
+
+from agents.keyboard import MOUSE_DEGREES_PER_PIXEL, VoxelControls
+from demos.play import PlayApp
+from envs.voxel import actions as A
+from envs.voxel.env import VoxelWorldEnv
+
+
+def key(k, down=True):
+    return pygame.event.Event(pygame.KEYDOWN if down else pygame.KEYUP, key=k, mod=0,
+                              unicode="", scancode=0)
+
+
+def motion(dx, dy):
+    return pygame.event.Event(pygame.MOUSEMOTION, rel=(dx, dy), pos=(0, 0), buttons=(0, 0, 0))
+
+
+def click(button, down=True):
+    kind = pygame.MOUSEBUTTONDOWN if down else pygame.MOUSEBUTTONUP
+    return pygame.event.Event(kind, button=button, pos=(0, 0))
+
+
+def test_keys_become_movement():
+    c = VoxelControls()
+    c.handle(key(pygame.K_w))
+    c.handle(key(pygame.K_d))
+    c.handle(key(pygame.K_SPACE))
+    a = c.action()
+    assert (a[A.MOVE], a[A.STRAFE], a[A.JUMP]) == (1, 2, 1)
+    c.handle(key(pygame.K_w, down=False))
+    c.handle(key(pygame.K_s))
+    c.handle(key(pygame.K_SPACE, down=False))
+    a = c.action()
+    assert (a[A.MOVE], a[A.STRAFE], a[A.JUMP]) == (2, 2, 0)
+    c.handle(key(pygame.K_a))  # left and right together cancel
+    assert c.action()[A.STRAFE] == 0
+
+
+def test_mouse_motion_becomes_camera_bins():
+    c = VoxelControls()
+    c.handle(motion(20, 0))
+    c.handle(motion(13, -14))  # summed over the frame: 33 px right, 14 px up
+    a = c.action()
+    assert A.TURN_BINS[a[A.YAW]] == 5.0  # 33 * 0.15 = 4.95 degrees right
+    assert A.TURN_BINS[a[A.PITCH]] == 2.0  # 14 * 0.15 = 2.1 degrees up
+    a = c.action()  # no motion this frame: nothing left worth a bin
+    assert (a[A.YAW], a[A.PITCH]) == (A.NO_TURN, A.NO_TURN)
+
+
+def test_slow_mouse_motion_accumulates():
+    c = VoxelControls()
+    yaws = []
+    for _ in range(10):
+        c.handle(motion(5, 0))  # 0.75 degrees per frame: less than the smallest bin
+        yaws.append(A.TURN_BINS[c.action()[A.YAW]])
+    assert sum(yaws) == pytest.approx(10 * 5 * MOUSE_DEGREES_PER_PIXEL, abs=1.0)
+
+
+def test_clicks_break_place_and_repeat_when_held():
+    c = VoxelControls()
+    c.handle(click(1))
+    c.handle(click(1, down=False))
+    a = c.action()
+    assert a[A.ATTACK] == 1 and a[A.USE] == 0  # a quick click still acts once
+    assert c.action()[A.ATTACK] == 0
+    c.handle(click(3))
+    fired = [c.action()[A.USE] for _ in range(13)]
+    assert fired == [1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]
+
+
+def test_hotbar_keys_and_wheel():
+    c = VoxelControls()
+    c.handle(key(pygame.K_3))
+    assert c.action()[A.HOTBAR] == 3
+    assert c.action()[A.HOTBAR] == 0  # selection is sent once, then kept
+    c.handle(pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=-1, flipped=False))
+    assert c.action()[A.HOTBAR] == 4
+    c.handle(key(pygame.K_1))
+    c.handle(pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=1, flipped=False))
+    assert c.action()[A.HOTBAR] == 9  # wraps around to the last slot
+
+
+@pytest.fixture
+def app():
+    app = PlayApp(VoxelWorldEnv(size=64), "VoxelWorld (real)", fps=0, seed=0)
+    yield app
+    app.close()
+
+
+def test_loop_steps_the_game_with_the_players_actions(app):
+    pygame.event.post(key(pygame.K_w))
+    pygame.event.post(motion(40, 0))
+    app.frame()
+    assert app.last_action[A.MOVE] == 1 and A.TURN_BINS[app.last_action[A.YAW]] == 5.0
+    start = app.info["position"].copy()
+    for _ in range(20):
+        app.frame()
+    assert app.steps == 21
+    assert np.linalg.norm(app.info["position"] - start) > 1.0
+    assert app.window.get_size() == (640, 640)
+
+
+def test_pause_and_new_episode(app):
+    app.run(3)
+    pygame.event.post(key(pygame.K_p))
+    app.run(5)
+    assert app.paused and app.steps == 3
+    pygame.event.post(key(pygame.K_p))
+    pygame.event.post(key(pygame.K_BACKSPACE))
+    app.run(2)
+    assert not app.paused and app.steps == 2  # counted from the new episode
+    assert app.info["episode"] == 1
+
+
+def test_escape_frees_mouse_then_quits(app):
+    assert app.mouse_captured
+    pygame.event.post(key(pygame.K_ESCAPE))
+    app.frame()
+    assert app.running and not app.mouse_captured
+    pygame.event.post(motion(100, 0))  # a free mouse does not turn the camera
+    app.frame()
+    assert app.last_action[A.YAW] == A.NO_TURN
+    pygame.event.post(key(pygame.K_ESCAPE))
+    assert app.run(10) == 1 and not app.running
+
+
+def test_window_close_quits(app):
+    pygame.event.post(pygame.event.Event(pygame.QUIT))
+    assert app.run(10) == 1 and not app.running
+
+
+def _cli(*args, env_update=None, drop=()):
+    env = dict(os.environ)
+    env.update(env_update or {})
+    for name in drop:
+        env.pop(name, None)
+    return subprocess.run([sys.executable, "-m", "worldsim.cli", *args], env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_cli_play_real_runs_and_saves_a_screenshot(tmp_path):
+    shot = tmp_path / "shot.png"
+    result = _cli("play", "--real", "--seed", "2", "--max-frames", "5", "--screenshot", str(shot))
+    assert result.returncode == 0, result.stderr
+    image = pygame.image.load(str(shot))
+    assert image.get_size() == (640, 640)
+
+
+def test_cli_play_benchmark_prints_fps():
+    result = _cli("play", "--real", "--size", "64", "--benchmark")
+    assert result.returncode == 0, result.stderr
+    assert "frames/s" in result.stdout
+
+
+def test_cli_play_without_display_says_so():
+    result = _cli("play", "--real", "--max-frames", "2",
+                  drop=("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY"))
+    assert result.returncode == 1
+    assert "display" in result.stderr and "xvfb-run" in result.stderr
+
+
+def test_cli_play_dream_not_yet_available():
+    result = _cli("play")
+    assert result.returncode == 2 and "--real" in result.stderr
+
+
+def test_cli_help_lists_play():
+    result = _cli("--help")
+    assert result.returncode == 0 and "play" in result.stdout
