@@ -11,8 +11,15 @@ def _play(argv) -> int:
     return play.main(argv)
 
 
+def _collect(argv) -> int:
+    from demos import collect
+
+    return collect.main(argv)
+
+
 COMMANDS = {
     "play": (_play, "play a world in a window with keyboard and mouse"),
+    "collect": (_collect, "record teacher play (episodes) to disk for training"),
 }
 
 

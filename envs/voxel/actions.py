@@ -60,7 +60,7 @@ def validate(action, space: spaces.MultiDiscrete) -> np.ndarray:
         raise ValueError(f"VoxelWorld action has dtype {arr.dtype}; {expected}, got {action!r}")
     if arr.shape != space.shape:
         raise ValueError(f"VoxelWorld action has shape {arr.shape}; {expected}, got {action!r}")
-    if not space.contains(arr.astype(space.dtype)):
+    if not ((arr >= 0).all() and (arr < space.nvec).all()):
         raise ValueError(f"VoxelWorld action {arr.tolist()} is outside the space; {expected}")
     return arr.astype(np.int64)
 

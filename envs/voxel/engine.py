@@ -178,22 +178,21 @@ class VoxelGame:
         through just before it (where a placed block goes), or ``(None, None)``.
         A voxel DDA (Amanatides and Woo) walks the cells along the look ray.
         """
-        origin = self.player.eye
-        d = look_direction(self.player.yaw, self.player.pitch)
-        cell = np.floor(origin).astype(int)
-        step = np.sign(d).astype(int)
-        with np.errstate(divide="ignore"):
-            inv = np.where(d != 0, 1.0 / np.abs(d), np.inf)
-        frac = np.where(step > 0, cell + 1 - origin, origin - cell)
-        t_max = np.where(d != 0, frac * inv, np.inf)
+        p = self.player
+        origin = (float(p.pos[0]), float(p.pos[1]) + EYE_HEIGHT, float(p.pos[2]))
+        d = look_direction(p.yaw, p.pitch).tolist()
+        cell = [math.floor(c) for c in origin]
+        step = [1 if c > 0 else -1 for c in d]
+        inv = [1.0 / abs(c) if c != 0 else math.inf for c in d]
+        t_max = [((cell[k] + 1 - origin[k]) if d[k] > 0 else (origin[k] - cell[k])) * inv[k]
+                 if d[k] != 0 else math.inf for k in range(3)]
         prev, t = None, 0.0
         while t <= REACH:
-            b = self.block(*cell)
-            if B.SOLID[b]:
-                return tuple(int(c) for c in cell), prev
-            prev = tuple(int(c) for c in cell)
-            axis = int(np.argmin(t_max))
-            t = float(t_max[axis])
+            if B.SOLID[self.block(*cell)]:
+                return tuple(cell), prev
+            prev = tuple(cell)
+            axis = t_max.index(min(t_max))
+            t = t_max[axis]
             t_max[axis] += inv[axis]
             cell[axis] += step[axis]
         return None, None

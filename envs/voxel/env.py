@@ -123,6 +123,7 @@ class VoxelWorldEnv(gym.Env):
 
     def _info(self) -> dict[str, Any]:
         g = self.game
+        hit, _ = g.target()
         return {
             "inventory": {B.NAMES[b]: int(g.inventory[k]) for k, b in enumerate(B.HOTBAR)},
             "selected_slot": int(g.player.selected),
@@ -130,6 +131,9 @@ class VoxelWorldEnv(gym.Env):
             "yaw": float(g.player.yaw),
             "pitch": float(g.player.pitch),
             "on_ground": bool(g.player.on_ground),
+            "in_water": bool(g.player.in_water),
+            # the block under the crosshair within reach, as Minecraft's debug screen shows it
+            "target": B.NAMES[g.block(*hit)] if hit is not None else "none",
             "logs_collected": int(self.logs_collected),
             "seed": int(self.base_seed),
             "episode": int(self.episode),

@@ -16,9 +16,9 @@ import numpy as np
 from . import blocks as B
 
 FOV_DEGREES = 70.0  # vertical field of view, Minecraft's default
-MAX_DISTANCE = 48.0  # blocks; rays stop here (beyond the fog's end)
 FOG_START = 18.0  # blocks from the eye where distance fog begins
 FOG_END = 40.0  # blocks from the eye where everything has faded into the sky
+MAX_DISTANCE = FOG_END  # rays stop where the fog has hidden everything
 UNDERWATER_FOG_END = 10.0  # blocks; sight is short under water
 CLOUD_HEIGHT = 46.0  # y of the cloud layer
 CLOUD_CELL = 6.0  # blocks per cloud cell
@@ -123,7 +123,6 @@ def render_scene(world, textures, ox, oy, oz, yaw_deg, pitch_deg, cloud_seed, ou
             dx /= n
             dy /= n
             dz /= n
-            _sky(dx, dy, dz, ox, oy, oz, cloud_seed, sky)
 
             cx, cy_, cz = cx0, cy0, cz0
             stx = 1 if dx > 0 else -1
@@ -171,6 +170,9 @@ def render_scene(world, textures, ox, oy, oz, yaw_deg, pitch_deg, cloud_seed, ou
                     cz += stz
                     axis = 2
 
+            fog_needed = underwater or not hit or water_t >= 0.0 or t > fog_start
+            if fog_needed:
+                _sky(dx, dy, dz, ox, oy, oz, cloud_seed, sky)
             if hit:
                 hx, hy, hz = ox + dx * t, oy + dy * t, oz + dz * t
                 if axis == 0:

@@ -1,0 +1,152 @@
+"""Episode files, the window dataset, and teachers from any Gymnasium id."""
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium import spaces
+
+import envs  # noqa: F401
+from envs.teachers import TeacherError, make_teacher
+from worldsim.data import (Episode, EpisodeError, WindowDataset, episode_filename,
+                           load_episode, save_episode)
+
+
+def counting_episode(steps=20, size=8, world="voxel", start=0, nvec=(3, 9)):
+    """Frame t is filled with the value start + t; action t is (t % 3, t % 9)."""
+    t = np.arange(steps + 1) + start
+    frames = np.broadcast_to((t % 256).astype(np.uint8)[:, None, None, None],
+                             (steps + 1, size, size, 3)).copy()
+    actions = np.stack([np.arange(steps) % 3, np.arange(steps) % 9], 1)
+    rewards = np.arange(steps, dtype=np.float32) + start
+    terminated = np.zeros(steps, bool)
+    terminated[-1] = True
+    return Episode(frames, actions, rewards, terminated,
+                   {"world": world, "size": size, "action_nvec": list(nvec)})
+
+
+def test_episode_round_trip_is_exact(tmp_path):
+    ep = counting_episode()
+    save_episode(tmp_path / "ep_000000.npz", ep)
+    back = load_episode(tmp_path / "ep_000000.npz")
+    for name in ("frames", "actions", "rewards", "terminated"):
+        a, b = getattr(ep, name), getattr(back, name)
+        assert a.dtype == b.dtype and np.array_equal(a, b), name
+    assert back.meta["world"] == "voxel" and back.meta["action_nvec"] == [3, 9]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ep_000000.npz"]  # no temp left
+
+
+def test_episode_rejects_misaligned_arrays():
+    ep = counting_episode()
+    with pytest.raises(EpisodeError, match="T \\+ 1 frames"):
+        Episode(ep.frames[:-1], ep.actions, ep.rewards, ep.terminated)
+
+
+def test_windows_are_aligned(tmp_path):
+    save_episode(tmp_path / episode_filename(0), counting_episode(20, start=0))
+    save_episode(tmp_path / episode_filename(1), counting_episode(10, start=100))
+    ds = WindowDataset(tmp_path, context=3, chunk=2)
+    assert len(ds) == (21 - 5 + 1) + (11 - 5 + 1)
+    for i in range(len(ds)):
+        w = ds[i]
+        assert w["frames"].shape == (5, 8, 8, 3) and w["actions"].shape == (4, 2)
+        first = int(w["frames"][0, 0, 0, 0])
+        # consecutive frames of one episode, never across two
+        assert np.array_equal(w["frames"][:, 0, 0, 0], first + np.arange(5))
+        # action k and reward k belong between frame k and frame k + 1
+        t = first - (100 if first >= 100 else 0)
+        assert np.array_equal(w["actions"][:, 0], (t + np.arange(4)) % 3)
+        assert np.array_equal(w["rewards"], first + np.arange(4, dtype=np.float32))
+    batch = ds.sample(16, np.random.default_rng(0))
+    assert batch["frames"].shape == (16, 5, 8, 8, 3) and batch["actions"].shape == (16, 4, 2)
+    with pytest.raises(IndexError):
+        ds[len(ds)]
+
+
+def test_short_episodes_are_left_out(tmp_path):
+    save_episode(tmp_path / episode_filename(0), counting_episode(3))
+    save_episode(tmp_path / episode_filename(1), counting_episode(10))
+    ds = WindowDataset(tmp_path, context=4, chunk=1)
+    assert ds.episodes == 1 and len(ds) == 11 - 5 + 1
+
+
+def test_mixed_worlds_or_sizes_are_refused(tmp_path):
+    save_episode(tmp_path / episode_filename(0), counting_episode(10, world="voxel"))
+    save_episode(tmp_path / episode_filename(1), counting_episode(10, world="crafter"))
+    with pytest.raises(ValueError, match="crafter.*voxel|own folder"):
+        WindowDataset(tmp_path, context=2)
+    other = tmp_path / "sizes"
+    other.mkdir()
+    save_episode(other / episode_filename(0), counting_episode(10, size=8))
+    save_episode(other / episode_filename(1), counting_episode(10, size=16))
+    with pytest.raises(ValueError, match="16x16"):
+        WindowDataset(other, context=2)
+    with pytest.raises(ValueError, match="'crafter'"):
+        WindowDataset(other, context=2, world="crafter")
+
+
+def test_corrupt_files_are_reported_and_skipped(tmp_path):
+    for i in range(3):
+        save_episode(tmp_path / episode_filename(i), counting_episode(10, start=10 * i))
+    data = (tmp_path / episode_filename(1)).read_bytes()
+    (tmp_path / episode_filename(1)).write_bytes(data[: len(data) // 2])  # truncated
+    (tmp_path / episode_filename(2)).write_bytes(b"not an episode")
+    with pytest.warns(UserWarning, match="skipping"):
+        ds = WindowDataset(tmp_path, context=2)
+    assert ds.episodes == 1 and len(ds.skipped) == 2
+    with pytest.raises(EpisodeError):
+        load_episode(tmp_path / episode_filename(1))
+
+
+def test_empty_or_missing_folder(tmp_path):
+    with pytest.raises(ValueError, match="no usable episode"):
+        WindowDataset(tmp_path, context=2)
+    with pytest.raises(FileNotFoundError):
+        WindowDataset(tmp_path / "nope", context=2)
+
+
+class TinyImageGame(gym.Env):
+    """A toy teacher with 100x80 grey frames and three actions."""
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, render_mode=None):
+        self.observation_space = spaces.Box(0, 255, (100, 80), np.uint8)
+        self.action_space = spaces.Discrete(3)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.x = int(self.np_random.integers(0, 80))
+        return self._obs(), {}
+
+    def step(self, action):
+        self.x = (self.x + int(action) - 1) % 80
+        return self._obs(), float(self.x == 0), False, False, {}
+
+    def _obs(self):
+        frame = np.zeros((100, 80), np.uint8)
+        frame[:, self.x] = 255
+        return frame
+
+
+gym.register("worldsim-test/TinyImage-v0", entry_point=TinyImageGame, max_episode_steps=50)
+
+
+def test_any_image_env_can_teach(tmp_path):
+    env = make_teacher("worldsim-test/TinyImage-v0", size=32)
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (32, 32, 3) and obs.dtype == np.uint8 and obs.max() > 0
+    from demos.collect import collect
+
+    summary = collect("worldsim-test/TinyImage-v0", "random", 2, 30, tmp_path, size=32,
+                      progress=False)
+    assert summary["episodes"] == 2 and summary["steps"] == 60
+    ds = WindowDataset(tmp_path, context=4)
+    assert ds[0]["frames"].shape == (5, 32, 32, 3) and ds[0]["actions"].shape == (4, 1)
+
+
+def test_non_image_env_is_refused_clearly():
+    with pytest.raises(TeacherError, match="CartPole-v1 cannot be a worldsim teacher.*not uint8 images"):
+        make_teacher("CartPole-v1")
+    with pytest.raises(TeacherError, match="unknown world"):
+        make_teacher("NoSuchGame-v9")

@@ -1,0 +1,228 @@
+"""Recorded play on disk: one compressed file per episode, and a dataset of windows.
+
+Alignment, stated once: an episode of ``T`` steps holds ``T + 1`` frames and ``T``
+actions, rewards and terminations. **Action ``t`` is the one taken between frame ``t`` and
+frame ``t + 1``**; reward ``t`` and terminated ``t`` came with frame ``t + 1``. Frame 0 is
+the observation after ``reset``.
+
+Files (``ep_000042.npz``) are written atomically: to a hidden temporary file first, then
+renamed, so an interrupted writer leaves either the whole episode or nothing. Nothing is
+ever unpickled: metadata is stored as JSON text.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+EPISODE_GLOB = "ep_*.npz"
+EPISODE_RE = re.compile(r"^ep_(\d{6})\.npz$")
+FORMAT_VERSION = 1
+
+
+class EpisodeError(ValueError):
+    """An episode file that cannot be used: unreadable, truncated or inconsistent."""
+
+
+def episode_filename(index: int) -> str:
+    return f"ep_{index:06d}.npz"
+
+
+def episode_index(path: str | Path) -> int | None:
+    m = EPISODE_RE.match(Path(path).name)
+    return int(m.group(1)) if m else None
+
+
+@dataclass
+class Episode:
+    frames: np.ndarray  # (T+1, H, W, 3) uint8; frame t is seen before action t
+    actions: np.ndarray  # (T, A) int64; A components (1 for a Discrete space)
+    rewards: np.ndarray  # (T,) float32; reward t came with frame t+1
+    terminated: np.ndarray  # (T,) bool; terminated t came with frame t+1
+    meta: dict[str, Any] = field(default_factory=dict)  # world, size, seed, policy, ...
+
+    def __post_init__(self):
+        self.frames = np.asarray(self.frames)
+        self.actions = np.asarray(self.actions, dtype=np.int64)
+        if self.actions.ndim == 1:
+            self.actions = self.actions[:, None]  # (T,) -> (T, 1) for Discrete spaces
+        self.rewards = np.asarray(self.rewards, dtype=np.float32)
+        self.terminated = np.asarray(self.terminated, dtype=bool)
+        self.validate()
+
+    @property
+    def steps(self) -> int:
+        return len(self.actions)
+
+    def validate(self) -> None:
+        f, T = self.frames, len(self.actions)
+        if f.dtype != np.uint8 or f.ndim != 4 or f.shape[-1] != 3:
+            raise EpisodeError(f"frames must be (T+1, H, W, 3) uint8, got {f.shape} {f.dtype}")
+        if len(f) != T + 1:
+            raise EpisodeError(f"{len(f)} frames for {T} actions: an episode of T steps "
+                               "holds T + 1 frames")
+        if self.actions.ndim != 2:
+            raise EpisodeError(f"actions must be (T, A), got {self.actions.shape}")
+        if self.rewards.shape != (T,) or self.terminated.shape != (T,):
+            raise EpisodeError(f"rewards {self.rewards.shape} and terminated "
+                               f"{self.terminated.shape} must both be ({T},)")
+
+
+def save_episode(path: str | Path, episode: Episode) -> int:
+    """Write an episode atomically (temporary file + rename). Returns its size in bytes."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    meta = dict(episode.meta, format=FORMAT_VERSION)
+    try:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, frames=episode.frames, actions=episode.actions,
+                                rewards=episode.rewards, terminated=episode.terminated,
+                                meta=np.array(json.dumps(meta)))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path.stat().st_size
+
+
+def _open(path: Path):
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise EpisodeError(f"{path}: not a readable episode file ({exc})") from exc
+
+
+def read_meta(path: str | Path) -> dict[str, Any]:
+    """An episode file's metadata, without reading its frames."""
+    path = Path(path)
+    with _open(path) as z:
+        try:
+            return json.loads(str(z["meta"]))
+        except (KeyError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+            raise EpisodeError(f"{path}: no readable metadata ({exc})") from exc
+
+
+def load_episode(path: str | Path, frames: bool = True) -> Episode:
+    """Read an episode file; raises EpisodeError if it is corrupt or inconsistent.
+
+    With ``frames=False`` the frames are left out (a 1-frame-per-step placeholder of shape
+    ``(T+1, 0, 0, 3)``), which is fast: for summaries of actions and rewards.
+    """
+    path = Path(path)
+    with _open(path) as z:
+        try:
+            actions = z["actions"]
+            arrays = dict(actions=actions, rewards=z["rewards"], terminated=z["terminated"],
+                          meta=json.loads(str(z["meta"])))
+            arrays["frames"] = (z["frames"] if frames
+                                else np.zeros((len(actions) + 1, 0, 0, 3), np.uint8))
+        except (KeyError, ValueError, zipfile.BadZipFile, EOFError, OSError) as exc:
+            raise EpisodeError(f"{path}: corrupt or incomplete episode file ({exc})") from exc
+    try:
+        return Episode(**arrays)
+    except EpisodeError as exc:
+        raise EpisodeError(f"{path}: {exc}") from exc
+
+
+def episode_files(folder: str | Path) -> list[Path]:
+    """The finished episode files of a folder, in index order (temporary files excluded)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no episode folder at {folder}")
+    return sorted(p for p in folder.glob(EPISODE_GLOB) if EPISODE_RE.match(p.name))
+
+
+def describe(meta: dict[str, Any]) -> str:
+    return f"world {meta.get('world')!r} at {meta.get('size')}x{meta.get('size')}"
+
+
+class WindowDataset:
+    """Windows of ``context + chunk`` consecutive frames from a folder of episodes.
+
+    Item ``i`` is a dict with ``frames`` ``(L, H, W, 3)`` uint8, ``actions`` ``(L-1, A)``
+    int64 (action ``t`` between frame ``t`` and ``t+1``), ``rewards`` ``(L-1,)`` and
+    ``terminated`` ``(L-1,)``, where ``L = context + chunk``. Every position of every
+    episode long enough is a window. All episodes are held in memory in one array, so
+    :meth:`sample` gathers a whole batch with one indexing operation.
+
+    Episodes of another world, frame size or action space than the first (or than
+    ``world``/``size`` if given) are refused with a clear error; corrupt files are
+    reported with a warning, listed in ``skipped``, and left out.
+    """
+
+    def __init__(self, folder: str | Path, context: int, chunk: int = 1,
+                 world: str | None = None, size: int | None = None):
+        if context < 1 or chunk < 1:
+            raise ValueError(f"context and chunk must be at least 1, got {context}, {chunk}")
+        self.folder = Path(folder)
+        self.context, self.chunk = context, chunk
+        self.length = context + chunk
+        self.skipped: list[tuple[Path, str]] = []
+        episodes: list[Episode] = []
+        reference: dict[str, Any] | None = None
+        if world is not None or size is not None:
+            reference = {"world": world, "size": size}
+        files = episode_files(self.folder)
+        for path in files:
+            try:
+                ep = load_episode(path)
+            except EpisodeError as exc:
+                warnings.warn(f"skipping {exc}", stacklevel=2)
+                self.skipped.append((path, str(exc)))
+                continue
+            meta = dict(ep.meta, size=int(ep.frames.shape[1]))
+            if reference is None:
+                reference = dict(meta)
+            for key in ("world", "size", "action_nvec"):
+                if reference.get(key) is not None and meta.get(key) != reference[key]:
+                    raise ValueError(
+                        f"{path} holds {describe(meta)} with actions {meta.get('action_nvec')}, "
+                        f"but this dataset is {describe(reference)}"
+                        + (f" with actions {reference.get('action_nvec')}"
+                           if reference.get("action_nvec") else "")
+                        + ": keep each world and size in its own folder")
+            if ep.steps + 1 >= self.length:
+                episodes.append(ep)
+        if not episodes:
+            raise ValueError(f"{self.folder}: no usable episode with at least {self.length} "
+                             f"frames among {len(files)} files")
+        self.meta = reference
+        self.frames = np.concatenate([e.frames for e in episodes])  # (N, H, W, 3)
+        self.actions = np.concatenate([e.actions for e in episodes])  # (N - E, A)
+        self.rewards = np.concatenate([e.rewards for e in episodes])
+        self.terminated = np.concatenate([e.terminated for e in episodes])
+        frame_starts = np.cumsum([0] + [e.steps + 1 for e in episodes])[:-1]
+        action_starts = np.cumsum([0] + [e.steps for e in episodes])[:-1]
+        per_episode = [e.steps + 2 - self.length for e in episodes]  # windows per episode
+        offsets = np.concatenate([np.arange(n) for n in per_episode])
+        which = np.repeat(np.arange(len(episodes)), per_episode)
+        self._frame0 = frame_starts[which] + offsets  # first frame of each window
+        self._action0 = action_starts[which] + offsets  # first action of each window
+        self.episodes = len(episodes)
+
+    def __len__(self) -> int:
+        return len(self._frame0)
+
+    def _gather(self, index: np.ndarray) -> dict[str, np.ndarray]:
+        f = self._frame0[index][:, None] + np.arange(self.length)  # (B, L)
+        a = self._action0[index][:, None] + np.arange(self.length - 1)  # (B, L-1)
+        return {"frames": self.frames[f], "actions": self.actions[a],
+                "rewards": self.rewards[a], "terminated": self.terminated[a]}
+
+    def __getitem__(self, i: int) -> dict[str, np.ndarray]:
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"window {i} out of range for {len(self)} windows")
+        return {k: v[0] for k, v in self._gather(np.array([i % len(self)])).items()}
+
+    def sample(self, batch: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """A batch of uniformly random windows, stacked: frames ``(B, L, H, W, 3)``."""
+        return self._gather(rng.integers(0, len(self), size=batch))
