@@ -1,0 +1,106 @@
+"""Configuration of a world model: one dataclass per component, and the named presets.
+
+A checkpoint stores its :class:`ModelConfig` as JSON and rebuilds the model from it, so
+every field that changes the weights' shapes or the model's behaviour lives here.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class AutoencoderConfig:
+    image_size: int = 64  # frames are image_size x image_size RGB
+    channels: tuple[int, ...] = (32, 64, 128)  # conv widths per level; each level after the first halves the resolution
+    blocks_per_level: int = 1  # residual blocks at each level, encoder and decoder alike
+    latent_channels: int = 4  # channels of the latent grid
+
+    @property
+    def downsample(self) -> int:
+        return 2 ** (len(self.channels) - 1)
+
+    @property
+    def latent_size(self) -> int:
+        return self.image_size // self.downsample
+
+
+@dataclass
+class DynamicsConfig:
+    action_nvec: tuple[int, ...] = (3, 3, 2, 9, 9, 2, 2, 10)  # choices per action component
+    context: int = 4  # past frames the model reads
+    chunk: int = 1  # new frames it predicts at once
+    patch: int = 2  # latent pixels per side of one token
+    dim: int = 256  # token width
+    depth: int = 6  # transformer blocks (each: spatial attention, temporal attention, MLP)
+    heads: int = 4  # attention heads
+    mlp_ratio: float = 4.0  # MLP hidden width over token width
+
+    @property
+    def frames(self) -> int:
+        return self.context + self.chunk
+
+
+@dataclass
+class FlowConfig:
+    sampling_steps: int = 2  # Euler steps per generated frame (1 to 4)
+    context_noise: float = 0.1  # noise level given to context frames when sampling
+    train_context_noise: float = 0.3  # context noise levels are drawn from [0, this] in training
+    forcing_fraction: float = 0.5  # share of training windows with every frame's level independent (diffusion forcing)
+
+
+@dataclass
+class ModelConfig:
+    world: str = "voxel"  # the teacher the model learned (refuses data of another world)
+    autoencoder: AutoencoderConfig = field(default_factory=AutoencoderConfig)
+    dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
+    flow: FlowConfig = field(default_factory=FlowConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "ModelConfig":
+        """Rebuild from :meth:`to_dict`'s output; unknown or missing fields are errors."""
+        def build(kind, values):
+            names = {f.name for f in dataclasses.fields(kind)}
+            unknown = set(values) - names
+            if unknown:
+                raise ValueError(f"{kind.__name__} has no field(s) {sorted(unknown)}")
+            return kind(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+        d = dict(d)
+        try:
+            parts = {"autoencoder": build(AutoencoderConfig, d.pop("autoencoder")),
+                     "dynamics": build(DynamicsConfig, d.pop("dynamics")),
+                     "flow": build(FlowConfig, d.pop("flow"))}
+        except KeyError as exc:
+            raise ValueError(f"model config lacks the {exc} section") from exc
+        unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"ModelConfig has no field(s) {sorted(unknown)}")
+        return cls(**d, **parts)
+
+
+def preset(name: str, world: str = "voxel", action_nvec=None, image_size: int = 64) -> ModelConfig:
+    """A named preset for a world: ``tiny`` (tests), ``cpu`` (trainable and playable on
+    two cores), ``gpu`` (larger, trained on one GPU)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; expected one of {sorted(PRESETS)}")
+    ae, dyn = PRESETS[name]
+    cfg = ModelConfig(world=world, autoencoder=AutoencoderConfig(image_size=image_size, **ae),
+                      dynamics=DynamicsConfig(**dyn))
+    if action_nvec is not None:
+        cfg.dynamics.action_nvec = tuple(int(n) for n in action_nvec)
+    return cfg
+
+
+PRESETS: dict[str, tuple[dict, dict]] = {
+    "tiny": (dict(channels=(8, 16, 16), latent_channels=4),
+             dict(dim=32, depth=2, heads=2, context=2)),
+    "cpu": (dict(channels=(32, 64, 128), latent_channels=4),
+            dict(dim=256, depth=6, heads=4, context=4)),
+    "gpu": (dict(channels=(64, 128, 256), blocks_per_level=2, latent_channels=8),
+            dict(dim=384, depth=12, heads=6, context=8)),
+}

@@ -1,0 +1,137 @@
+"""SpacetimeDiT: a diffusion transformer over spacetime patches of latent frames.
+
+Each frame's latent grid is cut into ``patch x patch`` patches, one token each. Every block
+runs spatial attention among the tokens of one frame, then causal temporal attention
+among the tokens at the same place in the frames so far, then an MLP. Every frame carries
+its own noise level and the action that led to it; their embeddings, summed, drive the
+block's adaLN modulation (shift, scale and gate per sublayer). Time positions are rotary,
+so attention depends only on how many frames apart two frames are: the keys and values of
+past frames, once computed, stay valid as the context window rolls on (see sampler.py).
+
+The model predicts, for every frame, the flow-matching velocity of its latent and, from
+the same final tokens, the reward and termination that came with it.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .config import DynamicsConfig
+from .layers import (ActionEmbedder, Attention, LevelEmbedder, Mlp, modulate, patchify,
+                     rope_tables, unpatchify)
+
+NORM_EPS = 1e-6
+
+
+def _norm(dim: int) -> nn.LayerNorm:
+    return nn.LayerNorm(dim, elementwise_affine=False, eps=NORM_EPS)
+
+
+class Block(nn.Module):
+    def __init__(self, dim: int, heads: int, mlp_ratio: float):
+        super().__init__()
+        self.norm1, self.norm2, self.norm3 = _norm(dim), _norm(dim), _norm(dim)
+        self.spatial = Attention(dim, heads)
+        self.temporal = Attention(dim, heads)
+        self.mlp = Mlp(dim, mlp_ratio)
+        self.ada = nn.Sequential(nn.SiLU(), nn.Linear(dim, 9 * dim))
+
+    def forward(self, x, cond, rope, past=None):
+        """x: (B, t, N, D) tokens of t frames; cond: (B, t, D); past: cached (k, v) of
+        earlier frames for the temporal attention, each (B*N, heads, s, hd).
+        Returns x and this block's temporal (k, v) for the t frames."""
+        B, t, N, D = x.shape
+        mods = self.ada(cond).unsqueeze(2).chunk(9, dim=-1)  # each (B, t, 1, D)
+        sh1, sc1, g1, sh2, sc2, g2, sh3, sc3, g3 = mods
+
+        h = modulate(self.norm1(x), sh1, sc1).reshape(B * t, N, D)  # frames apart
+        h, _ = self.spatial(h)
+        x = x + g1 * h.reshape(B, t, N, D)
+
+        h = modulate(self.norm2(x), sh2, sc2)
+        h = h.permute(0, 2, 1, 3).reshape(B * N, t, D)  # (B*N, t, D): one place, over time
+        h, kv = self.temporal(h, rope=rope, past=past, causal=True)
+        x = x + g2 * h.reshape(B, N, t, D).permute(0, 2, 1, 3)
+
+        x = x + g3 * self.mlp(modulate(self.norm3(x), sh3, sc3))
+        return x, kv
+
+
+class SpacetimeDiT(nn.Module):
+    def __init__(self, cfg: DynamicsConfig, latent_channels: int, latent_size: int):
+        super().__init__()
+        if latent_size % cfg.patch:
+            raise ValueError(f"latent size {latent_size} is not a multiple of patch {cfg.patch}")
+        self.cfg = cfg
+        self.C, self.S, self.p = latent_channels, latent_size, cfg.patch
+        self.tokens = (latent_size // cfg.patch) ** 2
+        D = cfg.dim
+        self.patch_in = nn.Linear(latent_channels * cfg.patch**2, D)
+        self.pos = nn.Parameter(torch.zeros(1, 1, self.tokens, D))  # spatial position of a token
+        self.level_embed = LevelEmbedder(D)
+        self.action_embed = ActionEmbedder(cfg.action_nvec, D)
+        self.blocks = nn.ModuleList(Block(D, cfg.heads, cfg.mlp_ratio) for _ in range(cfg.depth))
+        self.final_norm = _norm(D)
+        self.final_ada = nn.Sequential(nn.SiLU(), nn.Linear(D, 2 * D))
+        self.out = nn.Linear(D, latent_channels * cfg.patch**2)
+        self.heads_norm = nn.LayerNorm(D)
+        self.reward_head = nn.Linear(D, 1)
+        self.done_head = nn.Linear(D, 1)
+
+    @property
+    def head_dim(self) -> int:
+        return self.cfg.dim // self.cfg.heads
+
+    def forward(self, latents, levels, actions, positions=None, cache=None):
+        """Run t frames, optionally after cached earlier ones.
+
+        latents: (B, t, C, S, S) noisy latents; levels: (B, t) noise level per frame in
+        [0, 1] (0 clean); actions: (B, t, A) the action that led to each frame (-1: none);
+        positions: (t,) absolute frame indices (default 0..t-1); cache: a list per block of
+        (k, v) for earlier frames, or None.
+        Returns velocity (B, t, C, S, S), reward (B, t), termination logit (B, t), and the
+        list per block of this call's (k, v).
+        """
+        B, t = latents.shape[:2]
+        if positions is None:
+            positions = torch.arange(t, device=latents.device)
+        x = self.patch_in(patchify(latents, self.p)) + self.pos  # (B, t, N, D)
+        cond = self.level_embed(levels) + self.action_embed(actions)  # (B, t, D)
+        rope = rope_tables(positions, self.head_dim)
+        new_cache = []
+        for k, block in enumerate(self.blocks):
+            x, kv = block(x, cond, rope, past=None if cache is None else cache[k])
+            new_cache.append(kv)
+        shift, scale = self.final_ada(cond).unsqueeze(2).chunk(2, dim=-1)  # (B, t, 1, D)
+        velocity = unpatchify(self.out(modulate(self.final_norm(x), shift, scale)),
+                              self.p, self.C, self.S, self.S)
+        pooled = self.heads_norm(x.mean(dim=2))  # (B, t, D)
+        reward = self.reward_head(pooled).squeeze(-1)
+        done = self.done_head(pooled).squeeze(-1)
+        return velocity, reward, done, new_cache
+
+
+def initialize_weights(model: nn.Module) -> None:
+    """All weight initialisation of the world model, in one place: Xavier-uniform linear
+    layers, small normal embeddings, zero biases, and zero adaLN and output layers (so every
+    block starts as the identity and the first prediction is zero velocity)."""
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.xavier_uniform_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Embedding):
+            nn.init.normal_(m.weight, std=0.02)
+        elif isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+    for m in model.modules():
+        if isinstance(m, SpacetimeDiT):
+            nn.init.normal_(m.pos, std=0.02)
+            for block in m.blocks:
+                nn.init.zeros_(block.ada[-1].weight)
+                nn.init.zeros_(block.ada[-1].bias)
+            for layer in (m.final_ada[-1], m.out):
+                nn.init.zeros_(layer.weight)
+                nn.init.zeros_(layer.bias)

@@ -1,0 +1,73 @@
+"""Flow matching (rectified flow) with a noise level per frame (diffusion forcing).
+
+A latent ``x`` at noise level ``s`` in [0, 1] is ``x_s = (1 - s) x + s ε`` with ``ε``
+Gaussian: level 0 is the clean latent, level 1 pure noise. The network predicts the
+velocity ``v = ε - x``; sampling walks from ``s = 1`` to ``s = 0`` with Euler steps
+``x ← x - (s_i - s_{i+1}) v``.
+
+Training draws every frame's level independently. In a share of windows
+(``forcing_fraction``) all frames get any level (diffusion forcing: the model learns to
+denoise a frame whatever state its past is in); in the rest, the context frames get small
+levels (up to ``train_context_noise``, the noise augmentation that keeps long rollouts
+from drifting) and the predicted chunk gets any level, the situation the sampler creates.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .config import FlowConfig
+
+REWARD_WEIGHT = 1.0  # reward regression's share of the loss, beside the velocity MSE
+DONE_WEIGHT = 0.1  # termination's share (episode ends are rare; their loss stays small)
+
+
+def add_noise(x: torch.Tensor, levels: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
+    """x: (B, T, C, H, W); levels: (B, T) → noisy latents at those levels."""
+    s = levels[:, :, None, None, None].to(x.dtype)
+    return (1 - s) * x + s * noise
+
+
+def training_levels(B: int, T: int, context: int, cfg: FlowConfig,
+                    generator: torch.Generator | None = None, device=None) -> torch.Tensor:
+    """Noise levels (B, T) for a training batch of windows whose first ``context`` frames
+    are context."""
+    u = torch.rand(B, T, generator=generator, device=device)
+    forcing = torch.rand(B, 1, generator=generator, device=device) < cfg.forcing_fraction
+    ctx = torch.zeros(B, T, dtype=torch.bool, device=device)
+    ctx[:, :context] = True
+    return torch.where(ctx & ~forcing, u * cfg.train_context_noise, u)
+
+
+def flow_loss(model, latents: torch.Tensor, actions: torch.Tensor, rewards: torch.Tensor,
+              terminated: torch.Tensor, context: int, cfg: FlowConfig,
+              generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
+    """The training loss of the dynamics model on a batch of windows.
+
+    latents: (B, T, C, H, W) clean; actions: (B, T-1, A), action t between frame t and
+    t+1; rewards, terminated: (B, T-1), which came with frame t+1.
+    Returns the loss and its parts (floats) for logging.
+    """
+    B, T = latents.shape[:2]
+    device = latents.device
+    levels = training_levels(B, T, context, cfg, generator, device)
+    noise = torch.randn(latents.shape, generator=generator, device=device, dtype=latents.dtype)
+    noisy = add_noise(latents, levels, noise)
+    # the action that led to each frame: none for the first
+    none = torch.full_like(actions[:, :1], -1)
+    led_to = torch.cat([none, actions], dim=1)  # (B, T, A)
+    velocity, reward, done, _ = model(noisy, levels, led_to)
+    target = noise - latents
+    flow = F.mse_loss(velocity.float(), target.float())
+    reward_loss = F.mse_loss(reward[:, 1:].float(), rewards.float())
+    done_loss = F.binary_cross_entropy_with_logits(done[:, 1:].float(), terminated.float())
+    loss = flow + REWARD_WEIGHT * reward_loss + DONE_WEIGHT * done_loss
+    parts = {"flow": flow.item(), "reward": reward_loss.item(), "done": done_loss.item()}
+    return loss, parts
+
+
+def euler_levels(steps: int) -> list[float]:
+    """Noise levels visited by an Euler sampler with ``steps`` steps, from 1 down to 0."""
+    if not 1 <= steps <= 16:
+        raise ValueError(f"sampling steps must be between 1 and 16, got {steps}")
+    return [1.0 - k / steps for k in range(steps + 1)]

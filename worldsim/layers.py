@@ -1,0 +1,129 @@
+"""Building blocks of the world model: embedders, attention with rotary time, MLP, patches."""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+LEVEL_SCALE = 1000.0  # noise levels in [0, 1] are embedded as if they were 0-1000 diffusion steps
+ROPE_BASE = 10000.0  # the usual rotary base; frame distances here are at most a few hundred
+
+
+def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    return x * (1 + scale) + shift
+
+
+class LevelEmbedder(nn.Module):
+    """Noise level in [0, 1] (per frame) → a ``dim`` vector: sinusoids, then an MLP."""
+
+    def __init__(self, dim: int, freq_dim: int = 128):
+        super().__init__()
+        self.freq_dim = freq_dim
+        self.mlp = nn.Sequential(nn.Linear(freq_dim, dim), nn.SiLU(), nn.Linear(dim, dim))
+
+    def forward(self, level: torch.Tensor) -> torch.Tensor:
+        half = self.freq_dim // 2
+        freqs = torch.exp(-math.log(10000.0) * torch.arange(half, device=level.device) / half)
+        args = level.float()[..., None] * LEVEL_SCALE * freqs  # (..., half)
+        emb = torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
+        return self.mlp(emb.to(self.mlp[0].weight.dtype))
+
+
+class ActionEmbedder(nn.Module):
+    """One embedding table per action component, summed. The extra last row of each table
+    stands for "no action" (the first frame of a window has none leading to it)."""
+
+    def __init__(self, nvec, dim: int):
+        super().__init__()
+        self.nvec = tuple(int(n) for n in nvec)
+        self.tables = nn.ModuleList(nn.Embedding(n + 1, dim) for n in self.nvec)
+
+    def forward(self, actions: torch.Tensor) -> torch.Tensor:
+        """actions: (..., A) int, -1 for "no action" → (..., dim)."""
+        out = 0
+        for k, (n, table) in enumerate(zip(self.nvec, self.tables)):
+            a = actions[..., k]
+            out = out + table(torch.where(a < 0, torch.full_like(a, n), a))
+        return out
+
+
+def rope_tables(positions: torch.Tensor, head_dim: int):
+    """cos and sin of rotary angles for absolute frame positions (t,) → each (t, head_dim/2)."""
+    half = head_dim // 2
+    freqs = ROPE_BASE ** (-torch.arange(half, device=positions.device, dtype=torch.float32) / half)
+    angles = positions.float()[:, None] * freqs[None, :]
+    return torch.cos(angles), torch.sin(angles)
+
+
+def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate pairs of channels of x (..., t, head_dim) by the frame's angles."""
+    x1, x2 = x[..., 0::2], x[..., 1::2]
+    cos, sin = cos.to(x.dtype), sin.to(x.dtype)
+    out = torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
+    return out.flatten(-2)
+
+
+class Attention(nn.Module):
+    """Multi-head self-attention; optionally rotary positions and extra (cached) keys/values."""
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        if dim % heads:
+            raise ValueError(f"dim {dim} is not divisible by heads {heads}")
+        self.heads = heads
+        self.head_dim = dim // heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x, rope=None, past=None, causal=False):
+        """x: (B, t, D). rope: (cos, sin) for the t positions. past: (k, v) of earlier
+        positions, each (B, heads, s, head_dim), which every query may attend to.
+        Returns the output (B, t, D) and this call's (k, v)."""
+        B, t, D = x.shape
+        qkv = self.qkv(x).reshape(B, t, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]  # each (B, heads, t, head_dim)
+        if rope is not None:
+            q, k = apply_rope(q, *rope), apply_rope(k, *rope)
+        new_kv = (k, v)
+        mask = None
+        if past is not None:
+            s = past[0].shape[2]
+            k = torch.cat([past[0], k], dim=2)
+            v = torch.cat([past[1], v], dim=2)
+            if causal and t > 1:
+                mask = torch.ones(t, s + t, dtype=torch.bool, device=x.device)
+                mask[:, s:] = torch.tril(mask[:, s:])
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        else:
+            out = F.scaled_dot_product_attention(q, k, v, is_causal=causal and t > 1)
+        out = out.transpose(1, 2).reshape(B, t, D)  # (B, heads, t, hd) -> (B, t, D)
+        return self.proj(out), new_kv
+
+
+class Mlp(nn.Module):
+    def __init__(self, dim: int, ratio: float):
+        super().__init__()
+        hidden = int(dim * ratio)
+        self.fc1 = nn.Linear(dim, hidden)
+        self.fc2 = nn.Linear(hidden, dim)
+
+    def forward(self, x):
+        return self.fc2(F.gelu(self.fc1(x), approximate="tanh"))
+
+
+def patchify(x: torch.Tensor, p: int) -> torch.Tensor:
+    """(B, T, C, H, W) → (B, T, N, C*p*p) with N = (H/p)*(W/p), row-major patches."""
+    B, T, C, H, W = x.shape
+    x = x.reshape(B, T, C, H // p, p, W // p, p)
+    x = x.permute(0, 1, 3, 5, 2, 4, 6)  # (B, T, H/p, W/p, C, p, p)
+    return x.reshape(B, T, (H // p) * (W // p), C * p * p)
+
+
+def unpatchify(x: torch.Tensor, p: int, C: int, H: int, W: int) -> torch.Tensor:
+    """Inverse of :func:`patchify`: (B, T, N, C*p*p) → (B, T, C, H, W)."""
+    B, T = x.shape[:2]
+    x = x.reshape(B, T, H // p, W // p, C, p, p)
+    x = x.permute(0, 1, 4, 2, 5, 3, 6)  # (B, T, C, H/p, p, W/p, p)
+    return x.reshape(B, T, C, H, W)
