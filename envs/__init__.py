@@ -7,3 +7,10 @@ VOXEL_MAX_STEPS = 1000
 if VOXEL_ID not in registry:
     register(id=VOXEL_ID, entry_point="envs.voxel.env:VoxelWorldEnv",
              max_episode_steps=VOXEL_MAX_STEPS)
+
+CRAFTER_ID = "worldsim/Crafter-v0"
+CRAFTER_MAX_STEPS = 10000  # crafter's own episode length (the adapter never ends one by time)
+
+if CRAFTER_ID not in registry:
+    register(id=CRAFTER_ID, entry_point="envs.crafter:CrafterEnv",
+             max_episode_steps=CRAFTER_MAX_STEPS)

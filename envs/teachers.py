@@ -12,8 +12,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from . import VOXEL_ID
-CRAFTER_ID = "worldsim/Crafter-v0"  # TEMP
+from . import CRAFTER_ID, VOXEL_ID
 
 BUILTIN = {"voxel": VOXEL_ID, "crafter": CRAFTER_ID}
 
