@@ -17,9 +17,16 @@ def _collect(argv) -> int:
     return collect.main(argv)
 
 
+def _train(argv) -> int:
+    from worldsim import train
+
+    return train.main(argv)
+
+
 COMMANDS = {
     "play": (_play, "play a world in a window with keyboard and mouse"),
     "collect": (_collect, "record teacher play (episodes) to disk for training"),
+    "train": (_train, "train a world model (autoencoder, then dynamics) on collected episodes"),
 }
 
 

@@ -208,6 +208,9 @@ class WindowDataset:
         self._frame0 = frame_starts[which] + offsets  # first frame of each window
         self._action0 = action_starts[which] + offsets  # first action of each window
         self.episodes = len(episodes)
+        self._episode_frame0 = frame_starts
+        self._episode_action0 = action_starts
+        self._episode_steps = np.array([e.steps for e in episodes])
 
     def __len__(self) -> int:
         return len(self._frame0)
@@ -222,6 +225,20 @@ class WindowDataset:
         if not -len(self) <= i < len(self):
             raise IndexError(f"window {i} out of range for {len(self)} windows")
         return {k: v[0] for k, v in self._gather(np.array([i % len(self)])).items()}
+
+    def segment(self, length: int, rng: np.random.Generator) -> dict[str, np.ndarray] | None:
+        """One random run of ``length`` consecutive frames from a single episode (for
+        rollout videos longer than a window), or None if no episode is that long."""
+        ok = np.nonzero(self._episode_steps + 1 >= length)[0]
+        if len(ok) == 0:
+            return None
+        e = int(rng.choice(ok))
+        t = int(rng.integers(0, self._episode_steps[e] + 2 - length))
+        f = self._episode_frame0[e] + t
+        a = self._episode_action0[e] + t
+        return {"frames": self.frames[f:f + length], "actions": self.actions[a:a + length - 1],
+                "rewards": self.rewards[a:a + length - 1],
+                "terminated": self.terminated[a:a + length - 1]}
 
     def sample(self, batch: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """A batch of uniformly random windows, stacked: frames ``(B, L, H, W, 3)``."""

@@ -1,0 +1,248 @@
+"""Checkpoints on the CPU with the tiny preset: exact round trips of weights and training
+state, and a clear CheckpointError for every damaged or mismatched folder."""
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from worldsim.checkpoint import (CheckpointError, load_model, load_training_state, save_model,
+                                 save_training_state)
+from worldsim.config import preset
+from worldsim.model import WorldModel
+
+torch.set_num_threads(1)
+
+
+def randomize(model):
+    """Give the zero-initialised layers weights, so that every output depends on them."""
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+
+
+@pytest.fixture
+def model():
+    torch.manual_seed(0)
+    m = WorldModel(preset("tiny"))
+    randomize(m)
+    with torch.no_grad():
+        m.autoencoder.latent_scale.fill_(1.7)  # a buffer, not a parameter: it must travel too
+    return m.eval()
+
+
+@pytest.fixture
+def saved(tmp_path, model):
+    folder = tmp_path / "run"
+    save_model(folder, model, meta={"steps": 3, "preset": "tiny", "data": ["a", "b"]})
+    return folder
+
+
+def outputs(m):
+    """The dynamics' and the autoencoder's outputs on fixed inputs."""
+    g = torch.Generator().manual_seed(1)
+    cfg = m.cfg
+    B, T, S = 2, cfg.dynamics.frames, cfg.autoencoder.latent_size
+    latents = torch.randn(B, T, cfg.autoencoder.latent_channels, S, S, generator=g)
+    levels = torch.rand(B, T, generator=g)
+    actions = torch.stack([torch.randint(0, n, (B, T), generator=g) for n in cfg.dynamics.action_nvec], -1)
+    images = torch.rand(B, 3, cfg.autoencoder.image_size, cfg.autoencoder.image_size, generator=g) * 2 - 1
+    with torch.no_grad():
+        v, r, d, _ = m.dynamics(latents, levels, actions)
+        z = m.autoencoder.encode(images)
+        x = m.autoencoder.decode(z)
+    return v, r, d, z, x
+
+
+def test_round_trip_is_exact(saved, model):
+    assert sorted(p.name for p in saved.iterdir()) == ["config.json", "model.safetensors"]
+    loaded, meta = load_model(saved)
+    assert meta == {"steps": 3, "preset": "tiny", "data": ["a", "b"]}
+    assert loaded.cfg == model.cfg and not loaded.training
+    a, b = model.state_dict(), loaded.state_dict()
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    for x, y in zip(outputs(model), outputs(loaded)):
+        assert torch.equal(x, y)
+
+
+def test_config_json_describes_the_model(saved, model):
+    doc = json.loads((saved / "config.json").read_text())
+    assert doc["format"] == "worldsim-model" and doc["version"] == 1
+    assert doc["config"] == json.loads(json.dumps(model.cfg.to_dict()))
+
+
+def test_meta_must_be_json(tmp_path, model):
+    with pytest.raises(CheckpointError, match="JSON"):
+        save_model(tmp_path / "bad", model, meta={"when": object()})
+    assert not (tmp_path / "bad").exists()
+
+
+def test_truncated_weights(saved):
+    path = saved / "model.safetensors"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(CheckpointError, match="model.safetensors"):
+        load_model(saved)
+
+
+def test_missing_key(saved):
+    path = saved / "model.safetensors"
+    sd = load_file(path)
+    del sd["dynamics.reward_head.weight"]
+    save_file(sd, path, metadata={"format": "worldsim-model", "version": "1"})
+    with pytest.raises(CheckpointError, match=r"missing key.*dynamics\.reward_head\.weight"):
+        load_model(saved)
+
+
+def test_unexpected_key(saved):
+    path = saved / "model.safetensors"
+    sd = load_file(path)
+    sd["dynamics.extra.weight"] = torch.zeros(3)
+    save_file(sd, path)
+    with pytest.raises(CheckpointError, match=r"unexpected key.*dynamics\.extra\.weight"):
+        load_model(saved)
+
+
+def test_shape_mismatch(saved):
+    path = saved / "config.json"
+    doc = json.loads(path.read_text())
+    doc["config"]["dynamics"]["dim"] = 48  # the weights are dim 32
+    path.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointError, match=r"model\.safetensors .*shape mismatch: \S+ has shape \(\d+, 32\), "
+                                               r"the config gives \(\d+, 48\)"):
+        load_model(saved)
+
+
+def test_missing_folder_and_files(tmp_path, saved):
+    with pytest.raises(CheckpointError, match="does not exist"):
+        load_model(tmp_path / "nowhere")
+    (saved / "model.safetensors").unlink()
+    with pytest.raises(CheckpointError, match="model.safetensors"):
+        load_model(saved)
+    (saved / "config.json").unlink()
+    with pytest.raises(CheckpointError, match="config.json"):
+        load_model(saved)
+
+
+def test_refuses_another_world_size_or_action_space(saved):
+    load_model(saved, world="voxel", image_size=64, action_nvec=preset("tiny").dynamics.action_nvec)
+    with pytest.raises(CheckpointError, match="world 'voxel', not 'crafter'"):
+        load_model(saved, world="crafter")
+    with pytest.raises(CheckpointError, match="64x64 frames, not 128x128"):
+        load_model(saved, image_size=128)
+    with pytest.raises(CheckpointError, match=r"action space.*not \[17\]"):
+        load_model(saved, action_nvec=[17])
+
+
+@pytest.mark.parametrize("text, match", [
+    ("not json {", "not valid JSON"),
+    ("[1, 2]", "JSON list"),
+    ('{"format": "something-else", "version": 1}', "format 'something-else'"),
+    ('{"version": 1, "config": {}}', "format None"),
+    ('{"format": "worldsim-model", "version": 99}', "version 99"),
+    ('{"format": "worldsim-model", "version": 1}', "no \"config\""),
+    ('{"format": "worldsim-model", "version": 1, "config": {"world": "voxel"}}', "not a valid"),
+])
+def test_config_garbage(saved, text, match):
+    (saved / "config.json").write_text(text)
+    with pytest.raises(CheckpointError, match=match):
+        load_model(saved)
+
+
+def test_unknown_config_field(saved):
+    path = saved / "config.json"
+    doc = json.loads(path.read_text())
+    doc["config"]["colour"] = "blue"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointError, match="no field"):
+        load_model(saved)
+
+
+def train_step(m, opt, seed):
+    """One optimizer step on a fixed random batch, touching every parameter: velocity,
+    reward and termination regressed to random targets, plus the autoencoder's
+    reconstruction error."""
+    g = torch.Generator().manual_seed(seed)
+    cfg = m.cfg
+    B, T, S = 2, cfg.dynamics.frames, cfg.autoencoder.latent_size
+    latents = torch.randn(B, T, cfg.autoencoder.latent_channels, S, S, generator=g)
+    levels = torch.rand(B, T, generator=g)
+    actions = torch.stack([torch.randint(0, n, (B, T), generator=g) for n in cfg.dynamics.action_nvec], -1)
+    target = torch.randn(latents.shape, generator=g)
+    images = torch.rand(B, 3, cfg.autoencoder.image_size, cfg.autoencoder.image_size, generator=g) * 2 - 1
+    v, r, d, _ = m.dynamics(latents, levels, actions)
+    loss = (v - target).pow(2).mean() + (r - 1).pow(2).mean() + d.sigmoid().mean()
+    loss = loss + (m.autoencoder.decode(m.autoencoder.encode(images)) - images).pow(2).mean()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def test_resume_is_exact(tmp_path):
+    torch.manual_seed(0)
+    m = WorldModel(preset("tiny")).train()
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-3, betas=(0.8, 0.95), weight_decay=0.05)
+    for s in range(3):
+        train_step(m, opt, s)
+    folder = tmp_path / "run"
+    save_model(folder, m, meta={"steps": 3})
+    extra = {"rng": [1, 2, 3], "args": {"batch": 2, "lr": 1e-3}}
+    save_training_state(folder, opt, step=3, extra=extra)
+
+    m2, meta = load_model(folder)
+    m2.train()
+    opt2 = torch.optim.AdamW(m2.parameters(), lr=0.5)  # every setting comes from the checkpoint
+    step, extra2 = load_training_state(folder, opt2)
+    assert (step, extra2, meta) == (3, extra, {"steps": 3})
+    assert opt2.param_groups[0]["lr"] == 1e-3 and opt2.param_groups[0]["betas"] == (0.8, 0.95)
+
+    train_step(m, opt, 3)
+    train_step(m2, opt2, 3)
+    for (name, a), b in zip(m.named_parameters(), m2.parameters()):
+        assert torch.equal(a, b), name
+    for pid, entries in opt.state_dict()["state"].items():
+        for key, v in entries.items():
+            assert torch.equal(torch.as_tensor(v), torch.as_tensor(opt2.state_dict()["state"][pid][key]))
+
+
+def test_training_state_mismatch(tmp_path, model):
+    opt = torch.optim.AdamW(model.parameters())
+    train_step(model.train(), opt, 0)
+    save_training_state(tmp_path, opt, step=1, extra={})
+    two_groups = torch.optim.AdamW([{"params": list(model.autoencoder.parameters())},
+                                    {"params": list(model.dynamics.parameters())}])
+    with pytest.raises(CheckpointError, match="parameter group"):
+        load_training_state(tmp_path, two_groups)
+    fewer = torch.optim.AdamW(list(model.dynamics.parameters()))
+    with pytest.raises(CheckpointError, match="parameters"):
+        load_training_state(tmp_path, fewer)
+    with pytest.raises(CheckpointError, match="SGD"):
+        load_training_state(tmp_path, torch.optim.SGD(model.parameters(), lr=0.1))
+    (tmp_path / "training.json").unlink()
+    with pytest.raises(CheckpointError, match="training.json"):
+        load_training_state(tmp_path, opt)
+
+
+def test_interrupted_training_save_is_detected(tmp_path, model):
+    opt = torch.optim.AdamW(model.parameters())
+    train_step(model.train(), opt, 0)
+    save_training_state(tmp_path, opt, step=1, extra={})
+    old = (tmp_path / "training.json").read_text()
+    train_step(model, opt, 1)
+    save_training_state(tmp_path, opt, step=2, extra={})
+    (tmp_path / "training.json").write_text(old)  # new tensors beside the old description
+    with pytest.raises(CheckpointError, match="different saves"):
+        load_training_state(tmp_path, opt)
+
+
+def test_no_pickle_anywhere(tmp_path, model):
+    opt = torch.optim.AdamW(model.parameters())
+    train_step(model.train(), opt, 0)
+    save_model(tmp_path, model)
+    save_training_state(tmp_path, opt, step=1, extra={"note": "x"})
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["config.json", "model.safetensors", "optimizer.safetensors", "training.json"]
+    for p in tmp_path.iterdir():
+        assert p.suffix not in (".pt", ".pth", ".pkl", ".bin", ".tmp")
+        assert not p.read_bytes().startswith(b"\x80")  # every pickle protocol >= 2 starts so

@@ -1,0 +1,93 @@
+"""`worldsim train`: a tiny run end to end, exact resume, kill and resume, torchrun."""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+from demos.collect import collect
+from worldsim import train as T
+from worldsim.checkpoint import load_model
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("episodes")
+    collect("voxel", "explorer", 3, 40, folder, progress=False)
+    return folder
+
+
+def _args(data, out, *extra):
+    return ["--data", str(data), "--out", str(out), "--preset", "tiny", "--threads", "1", *extra]
+
+
+def test_tiny_run_writes_checkpoint_and_samples(data, tmp_path):
+    out = tmp_path / "run"
+    assert T.main(_args(data, out)) == 0
+    model, meta = load_model(out / "model", world="voxel", image_size=64)
+    assert meta["phase"] == "done" and meta["preset"] == "tiny" and meta["steps"] == 20
+    assert float(model.autoencoder.latent_scale) != 1.0  # measured after the first phase
+    assert (out / "samples" / "recon_final.png").stat().st_size > 0
+    assert (out / "samples" / "rollout_final.mp4").stat().st_size > 0
+    assert len((out / "log.jsonl").read_text().splitlines()) == 40
+
+
+def test_interrupted_run_resumes_exactly(data, tmp_path):
+    straight, stopped = tmp_path / "straight", tmp_path / "stopped"
+    T.main(_args(data, straight))
+    # stopped once in each phase, then finished by the same command
+    T.main(_args(data, stopped, "--stop-after", "13"))
+    T.main(_args(data, stopped))
+    a, _ = load_model(straight / "model")
+    b, _ = load_model(stopped / "model")
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(x, y), name
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_from_last_checkpoint(data, tmp_path):
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "worldsim.cli", "train",
+           *_args(data, out, "--ae-steps", "2000", "--steps", "10", "--ckpt-every", "25")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    log = out / "log.jsonl"
+    while time.time() < deadline and (not log.exists() or len(log.read_text().splitlines()) < 80):
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    _, meta = load_model(out / "model")
+    saved = meta["step"]
+    assert saved >= 25 and saved % 25 == 0
+    cmd[cmd.index("2000")] = str(saved + 10)  # same run, shortened so the test ends soon
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert f"resuming tiny model of 'voxel'" in result.stdout
+    assert f"autoencoder step {saved}" in result.stdout
+    _, meta = load_model(out / "model")
+    assert meta["phase"] == "done"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("torchrun") is None, reason="torchrun not installed")
+def test_torchrun_two_processes_gloo(data, tmp_path):
+    out = tmp_path / "ddp"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    result = subprocess.run(
+        ["torchrun", "--standalone", "--nproc_per_node=2", "-m", "worldsim.cli", "train",
+         *_args(data, out, "--device", "cpu")],
+        capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "cpu x2" in result.stdout
+    _, meta = load_model(out / "model")
+    assert meta["phase"] == "done" and meta["hardware"].startswith("2x cpu")
+
+
+def test_train_refuses_missing_data(tmp_path):
+    assert T.main(_args(tmp_path / "nothing", tmp_path / "run")) == 2

@@ -1,0 +1,368 @@
+"""Self-describing checkpoints: safetensors weights beside a JSON description.
+
+A checkpoint is a folder::
+
+    run/
+      model.safetensors      the WorldModel's state_dict (every tensor, by its state_dict name)
+      config.json            {"format": "worldsim-model", "version": 1,
+                              "config": ModelConfig.to_dict(), "meta": {...how it was trained}}
+      optimizer.safetensors  (resumable runs only) every tensor of the optimizer's state,
+                             under flattened names such as "state.3.exp_avg"
+      training.json          (resumable runs only) {"format": "worldsim-training", "version": 1,
+                              "step": ..., "extra": {...}, "optimizer": {...everything else}}
+
+``config.json`` describes the model fully, so :func:`load_model` rebuilds it from the
+folder alone: a folder can be copied, shared or bundled with nothing beside it. Weights are read only through
+safetensors (never pickle), and every key and shape is compared with the freshly built
+model before the model takes any of them: a missing key, an unexpected one, a wrong shape, a
+truncated file or a model of another world is a :class:`CheckpointError` that names the
+file and says what was expected.
+
+Every file is written atomically (a hidden temporary file in the same folder, fsync,
+``os.replace``), so an interrupted save leaves the previous file whole. The weights file
+is written before its JSON companion; the optimizer's tensors and ``training.json`` share
+a random ``save_id``, so a save interrupted between the two is detected at resume.
+"""
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save_file
+
+from .config import ModelConfig
+from .model import WorldModel
+
+MODEL_FORMAT = "worldsim-model"
+MODEL_VERSION = 1  # bump when the layout of config.json changes
+TRAINING_FORMAT = "worldsim-training"
+TRAINING_VERSION = 1  # bump when the layout of training.json changes
+
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+OPTIMIZER_FILE = "optimizer.safetensors"
+TRAINING_FILE = "training.json"
+
+SHOW_KEYS = 5  # offending keys listed in an error message (the rest are counted)
+
+
+class CheckpointError(ValueError):
+    """A checkpoint folder that is missing, damaged, or not the model the caller asked for."""
+
+
+# ---------------------------------------------------------------- atomic files
+
+
+def _temp_name(path: Path) -> Path:
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp")
+
+
+def _commit(tmp: Path, path: Path) -> None:
+    """fsync a finished temporary file and move it over ``path`` in one step."""
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    try:  # make the rename itself durable where the platform allows it
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+def _write_atomic(path: Path, write) -> None:
+    """Call ``write(tmp_path)``, then commit the temporary file to ``path``."""
+    tmp = _temp_name(path)
+    try:
+        write(tmp)
+        _commit(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _write_json(path: Path, obj: dict) -> None:
+    text = json.dumps(obj, indent=2) + "\n"
+    _write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _write_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str]) -> None:
+    """Save tensors with safetensors; tensors made contiguous, and shared storage copied
+    (safetensors stores each tensor on its own)."""
+    seen: set[int] = set()
+    out = {}
+    for name, t in tensors.items():
+        t = t.detach().contiguous()
+        storage = t.untyped_storage().data_ptr()
+        if t.numel() and storage in seen:
+            t = t.clone()
+        seen.add(storage)
+        out[name] = t
+    _write_atomic(path, lambda tmp: save_file(out, str(tmp), metadata=metadata))
+
+
+def _to_json(obj: Any, what: str, path: Path) -> str:
+    try:
+        return json.dumps(obj)
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"cannot save {path}: {what} is not JSON-serialisable ({exc})") from exc
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _require_folder(folder) -> Path:
+    folder = Path(folder)
+    if not folder.exists():
+        raise CheckpointError(f"checkpoint folder {folder} does not exist")
+    if not folder.is_dir():
+        raise CheckpointError(f"checkpoint {folder} is not a folder (expected a folder "
+                              f"holding {WEIGHTS_FILE} and {CONFIG_FILE})")
+    return folder
+
+
+def _require_file(folder: Path, name: str, hint: str) -> Path:
+    path = folder / name
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {folder} has no {name} ({hint})")
+    return path
+
+
+def _read_json(path: Path, fmt: str, version: int) -> dict:
+    """Read a checkpoint's JSON file and check its format tag and version."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{path} is not valid JSON ({exc}); expected a {fmt} description") from exc
+    if not isinstance(doc, dict):
+        raise CheckpointError(f"{path} holds a JSON {type(doc).__name__}, expected an object "
+                              f"with \"format\": \"{fmt}\"")
+    if doc.get("format") != fmt:
+        raise CheckpointError(f"{path} has format {doc.get('format')!r}, expected {fmt!r}")
+    if doc.get("version") != version:
+        raise CheckpointError(f"{path} has version {doc.get('version')!r}; this worldsim reads "
+                              f"version {version}")
+    return doc
+
+
+def _read_tensors(path: Path, device: str = "cpu") -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """Read every tensor and the string header of a safetensors file."""
+    try:
+        tensors = load_file(str(path), device=device)
+        with safe_open(str(path), framework="pt") as fh:
+            header = fh.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path} is not a readable safetensors file (truncated or "
+                              f"corrupt?): {exc}") from exc
+    return tensors, header
+
+
+def _listing(keys, shapes: dict | None = None) -> str:
+    keys = sorted(keys)
+    shown = [f"{k} {tuple(shapes[k])}" if shapes else k for k in keys[:SHOW_KEYS]]
+    more = f" and {len(keys) - SHOW_KEYS} more" if len(keys) > SHOW_KEYS else ""
+    return ", ".join(shown) + more
+
+
+def _check_state_dict(path: Path, got: dict[str, torch.Tensor], want: dict[str, torch.Tensor]) -> None:
+    """Every key present, none extra, every shape equal; else one error listing the culprits."""
+    problems = []
+    missing = set(want) - set(got)
+    unexpected = set(got) - set(want)
+    wrong = [k for k in set(want) & set(got) if got[k].shape != want[k].shape]
+    if missing:
+        problems.append(f"missing key(s): {_listing(missing, {k: want[k].shape for k in missing})}")
+    if unexpected:
+        problems.append(f"unexpected key(s): {_listing(unexpected, {k: got[k].shape for k in unexpected})}")
+    if wrong:
+        wrong.sort()
+        shown = [f"{k} has shape {tuple(got[k].shape)}, the config gives {tuple(want[k].shape)}"
+                 for k in wrong[:SHOW_KEYS]]
+        more = f" and {len(wrong) - SHOW_KEYS} more" if len(wrong) > SHOW_KEYS else ""
+        problems.append("shape mismatch: " + "; ".join(shown) + more)
+    if problems:
+        raise CheckpointError(f"{path} does not fit the model described by its {CONFIG_FILE}: "
+                              + " | ".join(problems))
+
+
+# ---------------------------------------------------------------- the model
+
+
+def save_model(folder, model: WorldModel, meta: dict | None = None) -> Path:
+    """Write ``model.safetensors`` and ``config.json`` into ``folder`` (created if needed).
+
+    ``meta`` is free JSON about how the model was made (data, steps, preset, time,
+    hardware); it comes back from :func:`load_model`. Returns the folder.
+    """
+    folder = Path(folder)
+    doc = {"format": MODEL_FORMAT, "version": MODEL_VERSION,
+           "config": model.cfg.to_dict(), "meta": dict(meta or {})}
+    _to_json(doc, "meta", folder / CONFIG_FILE)  # fail before writing anything
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_tensors(folder / WEIGHTS_FILE, model.state_dict(),
+                   {"format": MODEL_FORMAT, "version": str(MODEL_VERSION)})
+    _write_json(folder / CONFIG_FILE, doc)
+    return folder
+
+
+def read_config(folder) -> tuple[ModelConfig, dict]:
+    """The config and meta of a checkpoint folder, without reading its weights."""
+    folder = _require_folder(folder)
+    path = _require_file(folder, CONFIG_FILE, "the description of the model")
+    doc = _read_json(path, MODEL_FORMAT, MODEL_VERSION)
+    if not isinstance(doc.get("config"), dict):
+        raise CheckpointError(f"{path} has no \"config\" object (expected ModelConfig fields)")
+    try:
+        cfg = ModelConfig.from_dict(doc["config"])
+    except (ValueError, TypeError, AttributeError) as exc:
+        raise CheckpointError(f"{path} is not a valid worldsim model config: {exc}") from exc
+    meta = doc.get("meta", {})
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"{path} has a \"meta\" of type {type(meta).__name__}, expected an object")
+    return cfg, meta
+
+
+def _check_expected(folder: Path, cfg: ModelConfig, world, image_size, action_nvec) -> None:
+    """Refuse a checkpoint of another world, image size or action space than asked for."""
+    if world is not None and cfg.world != world:
+        raise CheckpointError(f"checkpoint {folder} is a model of world {cfg.world!r}, not {world!r}")
+    if image_size is not None and cfg.autoencoder.image_size != int(image_size):
+        raise CheckpointError(f"checkpoint {folder} is a model of {cfg.autoencoder.image_size}x"
+                              f"{cfg.autoencoder.image_size} frames, not {image_size}x{image_size}")
+    if action_nvec is not None:
+        want = tuple(int(n) for n in action_nvec)
+        if tuple(cfg.dynamics.action_nvec) != want:
+            raise CheckpointError(f"checkpoint {folder} is a model of the action space (nvec) "
+                                  f"{list(cfg.dynamics.action_nvec)}, not {list(want)}")
+
+
+def load_model(folder, device="cpu", world: str | None = None, image_size: int | None = None,
+               action_nvec=None) -> tuple[WorldModel, dict]:
+    """Rebuild a model from its folder: returns ``(model, meta)``, the model in eval mode
+    on ``device``.
+
+    ``world``, ``image_size`` and ``action_nvec``, when given, are what the caller needs;
+    a checkpoint of anything else is refused before its weights are read.
+    """
+    folder = _require_folder(folder)
+    cfg, meta = read_config(folder)
+    _check_expected(folder, cfg, world, image_size, action_nvec)
+    weights = _require_file(folder, WEIGHTS_FILE, "the model's weights")
+    device = torch.device(device)
+    model = WorldModel(cfg).to(device)
+    state, header = _read_tensors(weights, device=str(device))
+    if header.get("format", MODEL_FORMAT) != MODEL_FORMAT:
+        raise CheckpointError(f"{weights} holds {header['format']!r} tensors, expected {MODEL_FORMAT!r}")
+    _check_state_dict(weights, state, model.state_dict())
+    model.load_state_dict(state, strict=True)
+    return model.eval(), meta
+
+
+# ---------------------------------------------------------------- training state
+
+
+def _encode(value, name: str, tensors: dict[str, torch.Tensor]) -> dict:
+    """One optimizer value as a tagged JSON record; tensors go to ``tensors`` under ``name``."""
+    if isinstance(value, torch.Tensor):
+        tensors[name] = value
+        return {"tensor": name}
+    if isinstance(value, tuple):  # JSON has no tuples; keep them tuples (e.g. Adam's betas)
+        return {"tuple": list(value)}
+    return {"value": value}
+
+
+def _decode(record, tensors: dict[str, torch.Tensor], path: Path):
+    if not isinstance(record, dict) or len(record) != 1:
+        raise CheckpointError(f"{path}: malformed optimizer entry {record!r}")
+    (tag, value), = record.items()
+    if tag == "tensor":
+        if value not in tensors:
+            raise CheckpointError(f"{path} names tensor {value!r}, which its {OPTIMIZER_FILE} lacks")
+        return tensors[value]
+    if tag == "tuple" and isinstance(value, list):
+        return tuple(value)
+    if tag == "value":
+        return value
+    raise CheckpointError(f"{path}: unknown optimizer entry tag {tag!r}")
+
+
+def save_training_state(folder, optimizer: torch.optim.Optimizer, step: int, extra: dict) -> None:
+    """Write what resuming needs beside the model: ``optimizer.safetensors`` (every tensor
+    of the optimizer's state) and ``training.json`` (everything else, ``step`` and ``extra``,
+    e.g. data-order RNG state and the run's arguments, as JSON)."""
+    folder = Path(folder)
+    sd = optimizer.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    state = {str(pid): {key: _encode(v, f"state.{pid}.{key}", tensors) for key, v in entries.items()}
+             for pid, entries in sd["state"].items()}
+    groups = [{key: _encode(v, f"param_groups.{g}.{key}", tensors) for key, v in group.items()}
+              for g, group in enumerate(sd["param_groups"])]
+    save_id = uuid.uuid4().hex
+    doc = {"format": TRAINING_FORMAT, "version": TRAINING_VERSION, "save_id": save_id,
+           "step": int(step), "extra": dict(extra or {}),
+           "optimizer": {"type": type(optimizer).__name__, "param_groups": groups, "state": state}}
+    _to_json(doc, "the optimizer's plain values or extra", folder / TRAINING_FILE)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_tensors(folder / OPTIMIZER_FILE, {k: v.cpu() for k, v in tensors.items()},
+                   {"format": TRAINING_FORMAT, "version": str(TRAINING_VERSION), "save_id": save_id})
+    _write_json(folder / TRAINING_FILE, doc)
+
+
+def load_training_state(folder, optimizer: torch.optim.Optimizer) -> tuple[int, dict]:
+    """Restore ``optimizer`` exactly as :func:`save_training_state` found it; returns
+    ``(step, extra)``. The optimizer must be built over the same parameters, in the same
+    groups, as the saved one."""
+    folder = _require_folder(folder)
+    path = _require_file(folder, TRAINING_FILE, "this checkpoint was saved without training state")
+    tpath = _require_file(folder, OPTIMIZER_FILE, "the optimizer's tensors")
+    doc = _read_json(path, TRAINING_FORMAT, TRAINING_VERSION)
+    tensors, header = _read_tensors(tpath)
+    if header.get("save_id") != doc.get("save_id"):
+        raise CheckpointError(f"{tpath} and {path} come from different saves (save_id "
+                              f"{header.get('save_id')!r} vs {doc.get('save_id')!r}); was a save interrupted?")
+    if not isinstance(doc.get("step"), int) or not isinstance(doc.get("extra", {}), dict):
+        raise CheckpointError(f"{path} needs an integer \"step\" and an \"extra\" object")
+    opt = doc.get("optimizer")
+    if not isinstance(opt, dict) or not isinstance(opt.get("param_groups"), list) \
+            or not isinstance(opt.get("state"), dict):
+        raise CheckpointError(f"{path} has no optimizer param_groups and state")
+    if opt.get("type") != type(optimizer).__name__:
+        raise CheckpointError(f"{path} is the state of a {opt.get('type')} optimizer, not "
+                              f"{type(optimizer).__name__}")
+
+    groups = [{key: _decode(r, tensors, path) for key, r in g.items()} for g in opt["param_groups"]]
+    if len(groups) != len(optimizer.param_groups):
+        raise CheckpointError(f"{path} has {len(groups)} parameter group(s), the optimizer "
+                              f"{len(optimizer.param_groups)}")
+    for g, (saved, live) in enumerate(zip(groups, optimizer.param_groups)):
+        if len(saved.get("params", [])) != len(live["params"]):
+            raise CheckpointError(f"{path}: parameter group {g} has {len(saved.get('params', []))} "
+                                  f"parameters, the optimizer's {len(live['params'])}; "
+                                  f"is this the same model?")
+    ids = {pid for g in groups for pid in g["params"]}
+    try:
+        state = {int(pid): {key: _decode(r, tensors, path) for key, r in entries.items()}
+                 for pid, entries in opt["state"].items()}
+    except (ValueError, AttributeError) as exc:
+        raise CheckpointError(f"{path}: malformed optimizer state ({exc})") from exc
+    strays = set(state) - ids
+    if strays:
+        raise CheckpointError(f"{path} has state for parameter id(s) {sorted(strays)[:SHOW_KEYS]} "
+                              f"that no parameter group lists")
+    used = {r["tensor"] for g in opt["param_groups"] for r in g.values() if "tensor" in r} | \
+           {r["tensor"] for e in opt["state"].values() for r in e.values() if "tensor" in r}
+    if set(tensors) - used:
+        raise CheckpointError(f"{tpath} has tensor(s) {_listing(set(tensors) - used)} that "
+                              f"{path} does not name")
+    try:
+        optimizer.load_state_dict({"state": state, "param_groups": groups})
+    except (ValueError, KeyError, RuntimeError) as exc:
+        raise CheckpointError(f"{path} does not fit this optimizer: {exc}") from exc
+    return int(doc["step"]), doc.get("extra", {})

@@ -1,0 +1,358 @@
+"""Training (``worldsim train``): the autoencoder first, then the dynamics on its latents.
+
+    worldsim train --data data/voxel --preset cpu --out runs/voxel
+
+- One AdamW optimiser over the whole model; in the autoencoder phase only the
+  autoencoder receives gradients, in the dynamics phase only the dynamics model.
+- The run folder holds ``model/`` (a checkpoint: ``model.safetensors`` + ``config.json``,
+  plus the optimiser and training state) written atomically every ``--ckpt-every`` steps,
+  ``samples/`` (reconstruction grids and open-loop rollout videos) and ``log.jsonl``.
+- Killed at any moment and started again with the same command, it resumes from the last
+  checkpoint: model, optimiser, phase and step. The data order is a function of (seed,
+  phase, step, rank), so the resumed run draws exactly the batches the killed one would
+  have.
+- Multi-GPU / multi-node: launch with ``torchrun``; with ``WORLD_SIZE`` set, the model is
+  wrapped in DistributedDataParallel (nccl on CUDA, gloo on the CPU) and rank 0 writes.
+  Without it, the same code runs in one process.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .checkpoint import (load_model, load_training_state, save_model, save_training_state)
+from .config import preset
+from .data import WindowDataset
+from .flow import flow_loss
+from .model import WorldModel
+
+PHASES = ("autoencoder", "dynamics", "done")
+WARMUP_STEPS = 200  # linear learning-rate warm-up at the start of each phase
+AE_L1_WEIGHT = 1.0  # L1 keeps edges sharp; MSE beside it keeps colours right
+SCALE_FRAMES = 512  # frames used to measure the latent scale after the autoencoder phase
+
+
+@dataclass
+class TrainSettings:
+    ae_steps: int
+    steps: int
+    batch: int
+    lr: float
+    ckpt_every: int
+    sample_every: int
+
+
+DEFAULTS = {  # per preset: autoencoder steps, dynamics steps, batch, learning rate
+    "tiny": TrainSettings(ae_steps=20, steps=20, batch=4, lr=1e-3, ckpt_every=10, sample_every=0),
+    "cpu": TrainSettings(ae_steps=3000, steps=20000, batch=16, lr=3e-4, ckpt_every=500,
+                         sample_every=2000),
+    "gpu": TrainSettings(ae_steps=6000, steps=60000, batch=64, lr=3e-4, ckpt_every=2000,
+                         sample_every=5000),
+}
+
+
+class Distributed:
+    """Rank, world size and device; a no-op when WORLD_SIZE is unset."""
+
+    def __init__(self, device: str):
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        if device == "cuda" and self.world > 1:
+            torch.cuda.set_device(local)
+            device = f"cuda:{local}"
+        self.device = torch.device(device)
+        if self.world > 1:
+            backend = "nccl" if self.device.type == "cuda" else "gloo"
+            torch.distributed.init_process_group(backend)
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def wrap(self, module):
+        if self.world == 1:
+            return module
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        return DistributedDataParallel(module, device_ids=ids, find_unused_parameters=False)
+
+    def barrier(self):
+        if self.world > 1:
+            torch.distributed.barrier()
+
+    def close(self):
+        if self.world > 1:
+            torch.distributed.destroy_process_group()
+
+
+def batch_rng(seed: int, phase: str, step: int, rank: int) -> np.random.Generator:
+    return np.random.default_rng([seed, PHASES.index(phase), step, rank])
+
+
+def to_device(batch: dict, device) -> dict:
+    return {k: torch.from_numpy(np.ascontiguousarray(v)).to(device) for k, v in batch.items()}
+
+
+def learning_rate(base: float, step: int) -> float:
+    return base * min(1.0, (step + 1) / WARMUP_STEPS)
+
+
+class AutoencoderLoss(torch.nn.Module):
+    def __init__(self, autoencoder):
+        super().__init__()
+        self.autoencoder = autoencoder
+
+    def forward(self, images):
+        recon = self.autoencoder(images)
+        return F.mse_loss(recon.float(), images) + AE_L1_WEIGHT * F.l1_loss(recon.float(), images)
+
+
+class DynamicsLoss(torch.nn.Module):
+    def __init__(self, model: WorldModel):
+        super().__init__()
+        self.dynamics = model.dynamics
+        self.autoencoder = model.autoencoder
+        self.cfg = model.cfg
+
+    def forward(self, frames, actions, rewards, terminated, generator=None):
+        with torch.no_grad():
+            latents = self.autoencoder.encode(self.autoencoder.to_float(frames))
+        return flow_loss(self.dynamics, latents.float(), actions, rewards, terminated,
+                         self.cfg.dynamics.context, self.cfg.flow, generator)
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    """PSNR in dB of uint8 images."""
+    mse = torch.mean((a.float() - b.float()) ** 2).item()
+    return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+def write_samples(model: WorldModel, data: WindowDataset, folder: Path, tag: str,
+                  device, rollout: bool, rollout_steps: int = 32) -> dict:
+    """A reconstruction grid PNG and an open-loop rollout mp4 (real | dream); returns PSNRs."""
+    from PIL import Image
+
+    from .sampler import LatentRollout
+
+    folder.mkdir(parents=True, exist_ok=True)
+    model.eval()
+    rng = np.random.default_rng(0)
+    out = {}
+    with torch.no_grad():
+        frames = torch.from_numpy(data.sample(8, rng)["frames"][:, 0]).to(device)
+        ae = model.autoencoder
+        recon = ae.to_uint8(ae(ae.to_float(frames)))
+        out["recon_psnr"] = psnr(recon, frames)
+        grid = torch.cat([torch.cat(list(frames), 1), torch.cat(list(recon), 1)], 0)
+        Image.fromarray(grid.cpu().numpy()).save(folder / f"recon_{tag}.png")
+        ctx = model.cfg.dynamics.context
+        episode = data.segment(ctx + rollout_steps, rng) if rollout else None
+        if episode is None:
+            episode = data.sample(1, rng)
+            episode = {k: v[0] for k, v in episode.items()}
+        if rollout:
+            frames_np = episode["frames"]
+            actions = torch.from_numpy(episode["actions"]).to(device)
+            real = torch.from_numpy(frames_np).to(device)
+            roll = LatentRollout(model.dynamics, ctx, model.cfg.flow.sampling_steps,
+                                 model.cfg.flow.context_noise)
+            latents = ae.encode(ae.to_float(real[None, :ctx]))
+            led = torch.cat([torch.full_like(actions[None, :1], -1), actions[None, :ctx - 1]], 1)
+            roll.reset(latents, led)
+            dream = []
+            for t in range(ctx - 1, len(actions)):
+                z, _, _ = roll.step(actions[None, t])
+                dream.append(ae.to_uint8(ae.decode(z))[0])
+            dream = torch.stack(dream)
+            truth = real[ctx:]
+            out["next_frame_psnr"] = psnr(dream[:1], truth[:1])
+            from moviepy import ImageSequenceClip
+
+            video = torch.cat([truth, dream], 2).cpu().numpy()
+            video = np.repeat(np.repeat(video, 4, 1), 4, 2)
+            clip = ImageSequenceClip(list(video), fps=10).with_duration(len(video) / 10)
+            clip.write_videofile(str(folder / f"rollout_{tag}.mp4"), logger=None, audio=False)
+    model.train()
+    return out
+
+
+def train(args) -> int:
+    torch.set_num_threads(max(1, args.threads))
+    dist = Distributed(args.device)
+    out = Path(args.out)
+    ckpt = out / "model"
+    settings = DEFAULTS[args.preset]
+    for name in ("ae_steps", "steps", "batch", "lr", "ckpt_every", "sample_every"):
+        if getattr(args, name) is not None:
+            setattr(settings, name, getattr(args, name))
+
+    if (ckpt / "config.json").exists():
+        model, meta = load_model(ckpt, device=dist.device)
+        resumed = True
+    else:
+        resumed = False
+    # the dataset decides world, size and action space of a new model
+    probe = WindowDataset(args.data, context=1, chunk=1)
+    world, size, nvec = probe.meta["world"], probe.meta["size"], probe.meta["action_nvec"]
+    del probe
+    if not resumed:
+        torch.manual_seed(args.seed)  # the same command builds the same initial weights
+        model = WorldModel(preset(args.preset, world=world, action_nvec=nvec, image_size=size))
+        model.to(dist.device)
+    elif model.cfg.world != world or model.image_size != size:
+        raise SystemExit(f"worldsim train: {ckpt} is a model of world {model.cfg.world!r} at "
+                         f"{model.image_size}px, but {args.data} holds {world!r} at {size}px")
+    model.train()
+    cfg = model.cfg
+    data = WindowDataset(args.data, context=cfg.dynamics.context, chunk=cfg.dynamics.chunk,
+                         world=world, size=size)
+    opt = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=0.01)
+    phase, step, extra = "autoencoder", 0, {}
+    if resumed and (ckpt / "training.json").exists():
+        step, extra = load_training_state(ckpt, opt)
+        phase = extra.get("phase", "autoencoder")
+    if dist.main:
+        out.mkdir(parents=True, exist_ok=True)
+        print(f"{'resuming' if resumed else 'training'} {args.preset} model of {world!r} "
+              f"({sum(p.numel() for p in model.parameters()) / 1e6:.1f}M parameters) on "
+              f"{dist.device} x{dist.world}: {phase} step {step}; {len(data):,} windows "
+              f"from {data.episodes} episodes")
+
+    precision = args.precision
+    if precision == "auto":
+        precision = "bf16" if dist.device.type == "cuda" else "fp32"
+    autocast = torch.autocast(dist.device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
+    started = time.time()
+    meta_base = {"data": str(args.data), "preset": args.preset, "world": world,
+                 "hardware": f"{dist.world}x {dist.device.type} on {socket.gethostname()}",
+                 "torch": torch.__version__}
+
+    def checkpoint(phase_now, step_now):
+        if not dist.main:
+            return
+        elapsed = extra.get("seconds", 0.0) + time.time() - started
+        meta = dict(meta_base, phase=phase_now, step=step_now, ae_steps=settings.ae_steps,
+                    steps=settings.steps, batch=settings.batch, seconds=round(elapsed, 1))
+        save_model(ckpt, model, meta)
+        save_training_state(ckpt, opt, step_now, dict(extra, phase=phase_now, seconds=elapsed))
+
+    from tqdm import tqdm
+
+    log = open(out / "log.jsonl", "a") if dist.main else None
+    try:
+        for phase_name, total in (("autoencoder", settings.ae_steps), ("dynamics", settings.steps)):
+            if PHASES.index(phase) > PHASES.index(phase_name):
+                continue
+            if phase_name == "autoencoder":
+                module = dist.wrap(AutoencoderLoss(model.autoencoder))
+            else:
+                model.autoencoder.requires_grad_(False)  # frozen: only the dynamics learn
+                module = dist.wrap(DynamicsLoss(model))
+            bar = tqdm(total=total, initial=step, desc=phase_name, disable=not dist.main,
+                       unit="step", dynamic_ncols=True)
+            tick, seen = time.time(), 0
+            while step < total:
+                rng = batch_rng(args.seed, phase_name, step, dist.rank)
+                batch = to_device(data.sample(settings.batch, rng), dist.device)
+                for group in opt.param_groups:
+                    group["lr"] = learning_rate(settings.lr, step)
+                with autocast:
+                    if phase_name == "autoencoder":
+                        images = model.autoencoder.to_float(batch["frames"][:, -1])
+                        loss = module(images)
+                        parts = {}
+                    else:
+                        gen = torch.Generator(device=dist.device).manual_seed(
+                            int(rng.integers(2**31)))
+                        loss, parts = module(batch["frames"], batch["actions"],
+                                             batch["rewards"], batch["terminated"], gen)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                opt.step()
+                step += 1
+                seen += settings.batch * dist.world
+                if dist.main:
+                    rate = seen / max(time.time() - tick, 1e-9)
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{loss.item():.4f}", samples_s=f"{rate:.0f}")
+                    log.write(json.dumps({"phase": phase_name, "step": step,
+                                          "loss": loss.item(), **parts}) + "\n")
+                if step % settings.ckpt_every == 0 and step < total:
+                    checkpoint(phase_name, step)
+                if dist.main and settings.sample_every and step % settings.sample_every == 0:
+                    write_samples(model, data, out / "samples", f"{phase_name}_{step}",
+                                  dist.device, rollout=phase_name == "dynamics")
+                if args.stop_after is not None and step >= args.stop_after:
+                    checkpoint(phase_name, step)
+                    bar.close()
+                    return 0
+            bar.close()
+            if phase_name == "autoencoder":
+                with torch.no_grad():
+                    frames = torch.from_numpy(
+                        data.frames[np.random.default_rng(args.seed).integers(
+                            0, len(data.frames), SCALE_FRAMES)]).to(dist.device)
+                    scale = model.autoencoder.set_latent_scale(model.autoencoder.to_float(frames))
+                if dist.world > 1:  # every rank measures on the same frames; keep them equal
+                    torch.distributed.broadcast(model.autoencoder.latent_scale, 0)
+                extra["latent_std"] = scale
+                phase, step = "dynamics", 0
+            else:
+                phase = "done"
+            checkpoint(phase, step)
+        if dist.main:
+            result = write_samples(model, data, out / "samples", "final", dist.device,
+                                   rollout=True)
+            print(f"done: {out}/model; " + ", ".join(f"{k} {v:.2f} dB" for k, v in result.items()))
+    finally:
+        if log is not None:
+            log.close()
+        dist.close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="worldsim train", description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", required=True, help="folder of episodes from `worldsim collect`")
+    p.add_argument("--out", required=True, help="run folder (created; resumed if it exists)")
+    p.add_argument("--preset", default="cpu", choices=sorted(DEFAULTS))
+    p.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    p.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
+                   help="auto: bf16 autocast on CUDA, fp32 on the CPU (bf16 is faster on "
+                        "CPUs with AVX-512 bf16)")
+    p.add_argument("--ae-steps", type=int, default=None, help="autoencoder steps")
+    p.add_argument("--steps", type=int, default=None, help="dynamics steps")
+    p.add_argument("--batch", type=int, default=None, help="windows per step and process")
+    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--ckpt-every", type=int, default=None, help="steps between checkpoints")
+    p.add_argument("--sample-every", type=int, default=None,
+                   help="steps between sample grids and rollout videos (0: only at the end)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 2)),
+                   help="CPU threads per process")
+    p.add_argument("--stop-after", type=int, default=None, help=argparse.SUPPRESS)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return train(args)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"worldsim train: {exc}", file=sys.stderr)
+        return 2
