@@ -134,3 +134,14 @@ def test_loss_falls_on_a_fixed_batch(tiny):
         opt.step()
         losses.append(loss.item())
     assert np.mean(losses[-10:]) < 0.5 * np.mean(losses[:10])
+
+
+def test_bench_command_prints_frame_times():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "worldsim.cli", "bench", "--presets", "tiny",
+                             "--batches", "1", "4", "--frames", "2", "--threads", "1"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "ms/frame" in result.stdout and "batch 4:" in result.stdout

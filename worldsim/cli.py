@@ -23,9 +23,16 @@ def _train(argv) -> int:
     return train.main(argv)
 
 
+def _bench(argv) -> int:
+    from worldsim import bench
+
+    return bench.main(argv)
+
+
 COMMANDS = {
     "play": (_play, "play a world in a window with keyboard and mouse"),
     "collect": (_collect, "record teacher play (episodes) to disk for training"),
+    "bench": (_bench, "time how fast each model preset produces frames on this machine"),
     "train": (_train, "train a world model (autoencoder, then dynamics) on collected episodes"),
 }
 
