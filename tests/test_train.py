@@ -91,3 +91,44 @@ def test_torchrun_two_processes_gloo(data, tmp_path):
 
 def test_train_refuses_missing_data(tmp_path):
     assert T.main(_args(tmp_path / "nothing", tmp_path / "run")) == 2
+
+
+@pytest.mark.slow
+def test_overfit_model_predicts_held_transitions(tmp_path):
+    """Trained on one short episode, the tiny model predicts its transitions (one step,
+    real context) better than copying the last frame, and not far below what its own
+    autoencoder can reconstruct."""
+    import numpy as np
+
+    from worldsim.data import WindowDataset
+    from worldsim.sampler import LatentRollout
+
+    data = tmp_path / "one"
+    collect("voxel", "explorer", 1, 24, data, progress=False)
+    out = tmp_path / "run"
+    assert T.main(_args(data, out, "--ae-steps", "800", "--steps", "1500", "--lr", "3e-3",
+                        "--batch", "8", "--threads", "2")) == 0
+    model, _ = load_model(out / "model")
+    ae = model.autoencoder
+    ds = WindowDataset(data, context=2, chunk=1)
+    pred, copy, recon = [], [], []
+    with torch.no_grad():
+        for i in range(len(ds)):
+            w = ds[i]
+            if np.array_equal(w["frames"][1], w["frames"][2]):
+                continue  # nothing changed: copying is perfect, nothing to learn
+            frames, actions = torch.from_numpy(w["frames"]), torch.from_numpy(w["actions"])
+            roll = LatentRollout(model.dynamics, 2, steps=2, context_noise=0.1)
+            led = torch.cat([torch.full_like(actions[None, :1], -1), actions[None, :1]], 1)
+            roll.reset(ae.encode(ae.to_float(frames[None, :2])), led,
+                       torch.Generator().manual_seed(i))
+            z, _, _ = roll.step(actions[None, 1], torch.Generator().manual_seed(i))
+            truth = frames[2]
+            pred.append(T.psnr(ae.to_uint8(ae.decode(z))[0], truth))
+            copy.append(T.psnr(frames[1], truth))
+            recon.append(T.psnr(ae.to_uint8(ae(ae.to_float(truth[None])))[0], truth))
+    pred, copy, recon = map(np.array, (pred, copy, recon))
+    assert len(pred) >= 10
+    assert pred.mean() > 15.5 and pred.mean() > copy.mean() + 1.5
+    assert np.mean(pred > copy) >= 0.75
+    assert recon.mean() - pred.mean() < 8.0
