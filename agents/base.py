@@ -1,12 +1,13 @@
 """The interface every agent shares: ``reset`` at the start of an episode, ``act`` each step."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 import numpy as np
 
 
-class Agent:
+class Agent(ABC):
     """Chooses actions for one environment from its observations (and ``info``, if given).
 
     Agents are deterministic given the seed passed to ``reset``: the same seed, observations
@@ -23,8 +24,9 @@ class Agent:
         """Start a new episode (re-seeding the agent's random choices)."""
         self.rng = np.random.default_rng(seed)
 
+    @abstractmethod
     def act(self, obs: np.ndarray, info: dict[str, Any] | None = None):
-        raise NotImplementedError
+        """The action for this observation (in the env's action space)."""
 
 
 class RandomAgent(Agent):

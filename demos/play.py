@@ -16,7 +16,6 @@ import sys
 import time
 from collections import deque
 
-import numpy as np
 
 HELP_LINES = (
     "W A S D   walk            Space   jump / swim up",
@@ -38,7 +37,7 @@ class PlayApp:
         import pygame
 
         from agents.keyboard import VoxelControls
-        from envs.voxel.window import open_window
+        from envs.window import open_window
 
         self.pygame = pygame
         self.env = env
@@ -133,7 +132,7 @@ class PlayApp:
         return len(self.frame_times) / sum(self.frame_times)
 
     def draw(self) -> None:
-        from envs.voxel.window import blit_scaled
+        from envs.window import blit_scaled
 
         pg = self.pygame
         win_w, win_h = self.window.get_size()
@@ -222,7 +221,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     import envs  # noqa: F401  (registers the ids)
     from envs.voxel.env import VoxelWorldEnv
-    from envs.voxel.window import NoDisplayError
+    from envs.window import NoDisplayError
 
     try:
         env = VoxelWorldEnv(size=args.size)

@@ -53,6 +53,8 @@ import numpy as np
 from crafter import constants as _crafter_data
 from gymnasium import spaces
 
+from .window import HumanRenderMixin
+
 ACTION_NAMES: tuple[str, ...] = tuple(_crafter_data.actions)  # index = action id
 ACHIEVEMENTS: tuple[str, ...] = tuple(_crafter_data.achievements)  # the 22 of them
 ITEMS: tuple[str, ...] = tuple(_crafter_data.items)  # inventory entries, in crafter's order
@@ -80,7 +82,6 @@ DEFAULT_SIZE = 64  # frame side in pixels, crafter's benchmark setting
 # Crafter draws inventory icons at 0.8 of a tile and digits at 0.6: with 1-pixel tiles
 # (sizes under 18) they round to nothing and its renderer fails, so 2 pixels per tile.
 MIN_SIZE = 2 * VIEW_TILES[0]
-WINDOW_SIZE = 512  # pixels per side of the human render window
 # Crafter is turn based: one step moves one tile. Its own GUI steps 5 times a second; 10
 # lets a held key walk at a brisk pace while a tap still moves a single tile.
 RENDER_FPS = 10
@@ -130,10 +131,11 @@ def _order_chunks(world) -> None:
     world._chunks = chunks
 
 
-class CrafterEnv(gym.Env):
+class CrafterEnv(HumanRenderMixin, gym.Env):
     """Crafter (2D Minecraft-like survival with 22 achievements) through Gymnasium."""
 
     metadata = {"render_modes": ["rgb_array", "human"], "render_fps": RENDER_FPS}
+    window_title = "Crafter"
 
     def __init__(self, render_mode: str | None = None, size: int = DEFAULT_SIZE):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -155,8 +157,6 @@ class CrafterEnv(gym.Env):
         self.episode = -1
         self._started = False
         self._frame = np.zeros((self.size, self.size, 3), np.uint8)
-        self._window = None
-        self._clock = None
 
     @staticmethod
     def _check_crafter(game) -> None:
@@ -219,19 +219,6 @@ class CrafterEnv(gym.Env):
             self._show()
         return self._frame.copy(), float(reward), terminated, False, info
 
-    def render(self):
-        if self.render_mode == "rgb_array":
-            return self._frame.copy()
-        if self.render_mode == "human":
-            self._show()
-        return None
-
-    def close(self):
-        if self._window is not None:
-            import pygame
-
-            pygame.display.quit()
-            self._window = None
 
     def get_keys_to_action(self) -> dict[tuple[int, ...], int]:
         """Crafter's key layout for ``gymnasium.utils.play.play`` (no key = noop, 0)."""
@@ -272,8 +259,3 @@ class CrafterEnv(gym.Env):
             "episode": int(self.episode),
         }
 
-    def _show(self) -> None:
-        from .voxel.window import show_frame
-
-        self._window, self._clock = show_frame(self._frame, self._window, self._clock,
-                                               WINDOW_SIZE, "Crafter", RENDER_FPS)

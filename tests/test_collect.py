@@ -1,6 +1,5 @@
 """`worldsim collect`: alignment with the real game, resuming, refusing, policies."""
 import json
-import os
 import signal
 import subprocess
 import sys

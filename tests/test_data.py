@@ -1,5 +1,4 @@
 """Episode files, the window dataset, and teachers from any Gymnasium id."""
-import warnings
 
 import gymnasium as gym
 import numpy as np

@@ -1,6 +1,5 @@
 """`worldsim train`: a tiny run end to end, exact resume, kill and resume, torchrun."""
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -75,7 +74,6 @@ def test_killed_run_resumes_from_last_checkpoint(data, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("torchrun") is None, reason="torchrun not installed")
 def test_torchrun_two_processes_gloo(data, tmp_path):
     out = tmp_path / "ddp"
     env = dict(os.environ, OMP_NUM_THREADS="1")

@@ -1,38 +1,22 @@
 """VoxelWorld through Gymnasium: API checks, seeding, rewards, termination, bad input."""
-import warnings
 
 import gymnasium as gym
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
 
 import envs
+from env_checks import assert_gymnasium_checks_pass, assert_sb3_checks_pass
 from envs.voxel import actions as A
 from envs.voxel import blocks as B
 from envs.voxel.env import VoxelWorldEnv
 
 
-def _messages(caught):
-    return [str(w.message) for w in caught]
-
-
 def test_gymnasium_check_env_passes():
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        check_env(gym.make(envs.VOXEL_ID).unwrapped)
-    assert _messages(caught) == []
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        check_env(gym.make(envs.VOXEL_ID))  # through the registered wrappers as well
-    assert all("different from the unwrapped version" in m for m in _messages(caught))
+    assert_gymnasium_checks_pass(envs.VOXEL_ID)
 
 
 def test_stable_baselines3_check_env_passes():
-    sb3_checker = pytest.importorskip("stable_baselines3.common.env_checker")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        sb3_checker.check_env(gym.make(envs.VOXEL_ID))
-    assert _messages(caught) == []
+    assert_sb3_checks_pass(envs.VOXEL_ID)
 
 
 def test_registered_with_time_limit_and_spaces():

@@ -19,6 +19,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from ..window import HumanRenderMixin
 from . import actions as A
 from . import blocks as B
 from .engine import VoxelGame
@@ -27,7 +28,6 @@ from .worldgen import WorldShape
 
 DEFAULT_SIZE = 64
 MIN_SIZE = 16  # below this the hotbar no longer fits in the frame
-WINDOW_SIZE = 512  # pixels per side of the human render window
 RENDER_FPS = 30  # game ticks per second when a person watches or plays
 
 
@@ -36,10 +36,11 @@ def episode_rng(seed: int, episode: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), int(episode)]))
 
 
-class VoxelWorldEnv(gym.Env):
+class VoxelWorldEnv(HumanRenderMixin, gym.Env):
     """A first-person, Minecraft-style voxel sandbox."""
 
     metadata = {"render_modes": ["rgb_array", "human"], "render_fps": RENDER_FPS}
+    window_title = "VoxelWorld"
 
     def __init__(self, render_mode: str | None = None, size: int = DEFAULT_SIZE,
                  world_size: int = 128, world_height: int = 48):
@@ -62,8 +63,6 @@ class VoxelWorldEnv(gym.Env):
         self.base_seed: int | None = None
         self.episode = -1
         self._frame = np.zeros((self.size, self.size, 3), np.uint8)
-        self._window = None
-        self._clock = None
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -99,19 +98,6 @@ class VoxelWorldEnv(gym.Env):
             self._show()
         return self._frame.copy(), reward, result.fell_out, False, self._info()
 
-    def render(self):
-        if self.render_mode == "rgb_array":
-            return self._frame.copy()
-        if self.render_mode == "human":
-            self._show()
-        return None
-
-    def close(self):
-        if self._window is not None:
-            import pygame
-
-            pygame.display.quit()
-            self._window = None
 
     # ------------------------------------------------------------------ helpers
     def _draw(self) -> None:
@@ -139,8 +125,3 @@ class VoxelWorldEnv(gym.Env):
             "episode": int(self.episode),
         }
 
-    def _show(self) -> None:
-        from .window import show_frame
-
-        self._window, self._clock = show_frame(self._frame, self._window, self._clock,
-                                               WINDOW_SIZE, "VoxelWorld", RENDER_FPS)

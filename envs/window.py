@@ -49,16 +49,40 @@ def blit_scaled(window, frame: np.ndarray, rect=None) -> None:
     window.blit(pygame.transform.scale(surface, rect.size), rect.topleft)
 
 
-def show_frame(frame: np.ndarray, window, clock, size: int, title: str, fps: int):
-    """Show one frame in a square window (opened on first use) at ``fps``; used by
-    ``render_mode="human"``. Returns the window and clock to pass back next time."""
-    import pygame
+WINDOW_SIZE = 512  # pixels per side of the window of render_mode="human"
 
-    if window is None:
-        window = open_window(size, size, title)
-        clock = pygame.time.Clock()
-    pygame.event.pump()
-    blit_scaled(window, frame)
-    pygame.display.flip()
-    clock.tick(fps)
-    return window, clock
+
+class HumanRenderMixin:
+    """``render()`` and ``close()`` for an env that keeps its latest frame in ``self._frame``:
+    ``rgb_array`` returns a copy, ``human`` shows it scaled up in a pygame window (opened on
+    first use) paced to ``metadata["render_fps"]``. Put it before ``gymnasium.Env`` in the
+    bases, and call ``self._show()`` after each reset and step in human mode."""
+
+    window_title = "worldsim"
+    _window = None
+    _clock = None
+
+    def render(self):
+        if self.render_mode == "rgb_array":
+            return self._frame.copy()
+        if self.render_mode == "human":
+            self._show()
+        return None
+
+    def close(self):
+        if self._window is not None:
+            import pygame
+
+            pygame.display.quit()
+            self._window = None
+
+    def _show(self) -> None:
+        import pygame
+
+        if self._window is None:
+            self._window = open_window(WINDOW_SIZE, WINDOW_SIZE, self.window_title)
+            self._clock = pygame.time.Clock()
+        pygame.event.pump()
+        blit_scaled(self._window, self._frame)
+        pygame.display.flip()
+        self._clock.tick(self.metadata["render_fps"])
