@@ -226,6 +226,11 @@ class WindowDataset:
             raise IndexError(f"window {i} out of range for {len(self)} windows")
         return {k: v[0] for k, v in self._gather(np.array([i % len(self)])).items()}
 
+    @property
+    def longest(self) -> int:
+        """Frames in the longest episode."""
+        return int(self._episode_steps.max()) + 1
+
     def segment(self, length: int, rng: np.random.Generator) -> dict[str, np.ndarray] | None:
         """One random run of ``length`` consecutive frames from a single episode (for
         rollout videos longer than a window), or None if no episode is that long."""

@@ -160,10 +160,8 @@ def write_samples(model: WorldModel, data: WindowDataset, folder: Path, tag: str
         grid = torch.cat([torch.cat(list(frames), 1), torch.cat(list(recon), 1)], 0)
         Image.fromarray(grid.cpu().numpy()).save(folder / f"recon_{tag}.png")
         ctx = model.cfg.dynamics.context
-        episode = data.segment(ctx + rollout_steps, rng) if rollout else None
-        if episode is None:
-            episode = data.sample(1, rng)
-            episode = {k: v[0] for k, v in episode.items()}
+        # as long a rollout as the episodes allow (every episode holds at least one window)
+        episode = data.segment(min(ctx + rollout_steps, data.longest), rng)
         if rollout:
             frames_np = episode["frames"]
             actions = torch.from_numpy(episode["actions"]).to(device)
