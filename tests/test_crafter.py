@@ -255,7 +255,7 @@ def test_render_modes():
 
 
 def test_keys_are_crafters_own_layout():
-    pygame = pytest.importorskip("pygame")
+    import pygame
     keys = CrafterEnv().get_keys_to_action()
     crafter_gui = {  # crafter's run_gui keymap
         pygame.K_a: "move_left", pygame.K_d: "move_right", pygame.K_w: "move_up",
@@ -271,7 +271,7 @@ def test_keys_are_crafters_own_layout():
 
 
 def test_gymnasium_play_uses_the_keys():
-    pygame = pytest.importorskip("pygame")
+    import pygame
     from gymnasium.utils.play import play
 
     env = gym.make(envs.CRAFTER_ID, render_mode="rgb_array")
