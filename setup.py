@@ -21,9 +21,12 @@ setup(
         "tqdm>=4.60",
         "matplotlib>=3.7",
         "crafter>=1.8",
+        "stable-baselines3>=2.3",
     ],
     extras_require={
-        "dev": ["pytest>=7", "stable-baselines3>=2.3"],
+        "dev": ["pytest>=7"],
     },
+    # bundled dream models: worldsim/models/<world>/{model,starts}.safetensors + config.json
+    package_data={"worldsim": ["models/*/*.safetensors", "models/*/*.json"]},
     entry_points={"console_scripts": ["worldsim=worldsim.cli:main"]},
 )

@@ -14,3 +14,14 @@ CRAFTER_MAX_STEPS = 10000  # crafter's own episode length (the adapter never end
 if CRAFTER_ID not in registry:
     register(id=CRAFTER_ID, entry_point="envs.crafter:CrafterEnv",
              max_episode_steps=CRAFTER_MAX_STEPS)
+
+# dreams: trained world models standing in for the teachers (envs/dream.py); they take
+# checkpoint= (default: the bundled model), device=, sampling_steps=, context_noise=
+DREAM_IDS = {"voxel": "worldsim/DreamVoxel-v0", "crafter": "worldsim/DreamCrafter-v0"}
+DREAM_MAX_STEPS = {"voxel": VOXEL_MAX_STEPS, "crafter": CRAFTER_MAX_STEPS}
+
+for _world, _id in DREAM_IDS.items():
+    if _id not in registry:
+        register(id=_id, entry_point="envs.dream:DreamEnv",
+                 vector_entry_point="envs.dream:DreamVectorEnv",
+                 max_episode_steps=DREAM_MAX_STEPS[_world], kwargs={"world": _world})

@@ -67,7 +67,7 @@ def test_killed_run_resumes_from_last_checkpoint(data, tmp_path):
     cmd[cmd.index("2000")] = str(saved + 10)  # same run, shortened so the test ends soon
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert f"resuming tiny model of 'voxel'" in result.stdout
+    assert "resuming tiny model of 'voxel'" in result.stdout
     assert f"autoencoder step {saved}" in result.stdout
     _, meta = load_model(out / "model")
     assert meta["phase"] == "done"
@@ -99,7 +99,7 @@ def test_overfit_model_predicts_held_transitions(tmp_path):
     import numpy as np
 
     from worldsim.data import WindowDataset
-    from worldsim.sampler import LatentRollout
+    from worldsim.sampler import GeneratorNoise, LatentRollout
 
     data = tmp_path / "one"
     collect("voxel", "explorer", 1, 24, data, progress=False)
@@ -116,11 +116,11 @@ def test_overfit_model_predicts_held_transitions(tmp_path):
             if np.array_equal(w["frames"][1], w["frames"][2]):
                 continue  # nothing changed: copying is perfect, nothing to learn
             frames, actions = torch.from_numpy(w["frames"]), torch.from_numpy(w["actions"])
-            roll = LatentRollout(model.dynamics, 2, steps=2, context_noise=0.1)
+            roll = LatentRollout(model.dynamics, 2, steps=2, context_noise=0.1,
+                                 noise=GeneratorNoise(torch.Generator().manual_seed(i)))
             led = torch.cat([torch.full_like(actions[None, :1], -1), actions[None, :1]], 1)
-            roll.reset(ae.encode(ae.to_float(frames[None, :2])), led,
-                       torch.Generator().manual_seed(i))
-            z, _, _ = roll.step(actions[None, 1], torch.Generator().manual_seed(i))
+            roll.reset(ae.encode(ae.to_float(frames[None, :2])), led)
+            z, _, _ = roll.step(actions[None, 1])
             truth = frames[2]
             pred.append(T.psnr(ae.to_uint8(ae.decode(z))[0], truth))
             copy.append(T.psnr(frames[1], truth))

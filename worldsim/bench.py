@@ -15,7 +15,7 @@ import torch
 
 from .config import PRESETS, preset
 from .model import WorldModel
-from .sampler import LatentRollout
+from .sampler import GeneratorNoise, LatentRollout
 
 FRAME_BUDGET_MS = 1000 / 30  # a frame within this keeps a 30 fps player fed
 
@@ -31,16 +31,17 @@ def time_frames(model: WorldModel, batch: int, frames: int, dtype, device) -> fl
     ctx = cfg.dynamics.context
     A = len(cfg.dynamics.action_nvec)
     g = torch.Generator(device=device).manual_seed(0)
-    roll = LatentRollout(model.dynamics, ctx, cfg.flow.sampling_steps, cfg.flow.context_noise)
+    roll = LatentRollout(model.dynamics, ctx, cfg.flow.sampling_steps, cfg.flow.context_noise,
+                         GeneratorNoise(g))
     S, C = cfg.autoencoder.latent_size, cfg.autoencoder.latent_channels
     with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16,
                                          enabled=dtype == torch.bfloat16):
         roll.reset(torch.randn(batch, ctx, C, S, S, device=device),
-                   torch.full((batch, ctx, A), -1, device=device), g)
+                   torch.full((batch, ctx, A), -1, device=device))
         action = torch.zeros(batch, A, dtype=torch.long, device=device)
 
         def one():
-            z, _, _ = roll.step(action, g)
+            z, _, _ = roll.step(action)
             return model.autoencoder.to_uint8(model.autoencoder.decode(z))
 
         for _ in range(3):

@@ -6,6 +6,8 @@ A checkpoint is a folder::
       model.safetensors      the WorldModel's state_dict (every tensor, by its state_dict name)
       config.json            {"format": "worldsim-model", "version": 1,
                               "config": ModelConfig.to_dict(), "meta": {...how it was trained}}
+      starts.safetensors     start contexts for dreams: "frames" (N, K, H, W, 3) uint8 of real
+                             play and "actions" (N, K-1, A) int64, the actions between them
       optimizer.safetensors  (resumable runs only) every tensor of the optimizer's state,
                              under flattened names such as "state.3.exp_avg"
       training.json          (resumable runs only) {"format": "worldsim-training", "version": 1,
@@ -44,6 +46,8 @@ TRAINING_FORMAT = "worldsim-training"
 TRAINING_VERSION = 1  # bump when the layout of training.json changes
 
 WEIGHTS_FILE = "model.safetensors"
+STARTS_FILE = "starts.safetensors"
+STARTS_FORMAT = "worldsim-starts"
 CONFIG_FILE = "config.json"
 OPTIMIZER_FILE = "optimizer.safetensors"
 TRAINING_FILE = "training.json"
@@ -263,6 +267,51 @@ def load_model(folder, device="cpu", world: str | None = None, image_size: int |
     _check_state_dict(weights, state, model.state_dict())
     model.load_state_dict(state, strict=True)
     return model.eval(), meta
+
+
+# ---------------------------------------------------------------- start contexts
+
+
+def save_starts(folder, frames, actions) -> Path:
+    """Write the start contexts of a model's dreams: ``frames`` (N, K, H, W, 3) uint8 of
+    real play and ``actions`` (N, K-1, A), the actions taken between them."""
+    frames = torch.as_tensor(frames)
+    actions = torch.as_tensor(actions).long()
+    if frames.dim() != 5 or frames.dtype != torch.uint8 or frames.shape[-1] != 3:
+        raise ValueError(f"start frames must be (N, K, H, W, 3) uint8, got {tuple(frames.shape)} "
+                         f"{frames.dtype}")
+    if actions.dim() != 3 or actions.shape[:2] != (frames.shape[0], frames.shape[1] - 1):
+        raise ValueError(f"start actions must be (N, K-1, A) = ({frames.shape[0]}, "
+                         f"{frames.shape[1] - 1}, A), got {tuple(actions.shape)}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / STARTS_FILE
+    _write_tensors(path, {"frames": frames, "actions": actions}, {"format": STARTS_FORMAT})
+    return path
+
+
+def load_starts(folder, cfg: ModelConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """The start contexts shipped with a checkpoint, checked against its model config:
+    frames (N, K, H, W, 3) uint8 with K >= context, actions (N, K-1, A) inside the space."""
+    folder = _require_folder(folder)
+    path = _require_file(folder, STARTS_FILE, "the start contexts dreams begin from; "
+                         "`worldsim train` writes them")
+    tensors, header = _read_tensors(path)
+    if header.get("format") != STARTS_FORMAT or set(tensors) != {"frames", "actions"}:
+        raise CheckpointError(f"{path} is not a worldsim start-context file (expected tensors "
+                              f"'frames' and 'actions', format {STARTS_FORMAT!r})")
+    frames, actions = tensors["frames"], tensors["actions"]
+    S, ctx = cfg.autoencoder.image_size, cfg.dynamics.context
+    nvec = torch.tensor(cfg.dynamics.action_nvec)
+    if (frames.dim() != 5 or frames.dtype != torch.uint8 or tuple(frames.shape[2:]) != (S, S, 3)
+            or frames.shape[1] < ctx or len(frames) == 0):
+        raise CheckpointError(f"{path}: frames {tuple(frames.shape)} {frames.dtype} do not fit "
+                              f"the model (expected (N, K>={ctx}, {S}, {S}, 3) uint8)")
+    if (actions.dim() != 3 or tuple(actions.shape) != (len(frames), frames.shape[1] - 1, len(nvec))
+            or bool(((actions < 0) | (actions >= nvec)).any())):
+        raise CheckpointError(f"{path}: actions {tuple(actions.shape)} do not fit the model's "
+                              f"action space {list(cfg.dynamics.action_nvec)}")
+    return frames, actions.long()
 
 
 # ---------------------------------------------------------------- training state

@@ -29,11 +29,18 @@ def _bench(argv) -> int:
     return bench.main(argv)
 
 
+def _eval(argv) -> int:
+    from demos import evaluate
+
+    return evaluate.main(argv)
+
+
 COMMANDS = {
     "play": (_play, "play a world in a window with keyboard and mouse"),
     "collect": (_collect, "record teacher play (episodes) to disk for training"),
     "bench": (_bench, "time how fast each model preset produces frames on this machine"),
     "train": (_train, "train a world model (autoencoder, then dynamics) on collected episodes"),
+    "eval": (_eval, "measure a trained model against held-out teacher play (PSNR, SSIM, ...)"),
 }
 
 

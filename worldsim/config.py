@@ -100,7 +100,7 @@ PRESETS: dict[str, tuple[dict, dict]] = {
     "tiny": (dict(channels=(8, 16, 16), latent_channels=4),
              dict(dim=32, depth=2, heads=2, context=2)),
     # sized so that one frame (2 denoising passes + decode) takes under 33 ms on 2 cores
-    "cpu": (dict(channels=(24, 48, 96), latent_channels=4),
+    "cpu": (dict(channels=(24, 48, 96), latent_channels=8),
             dict(dim=192, depth=5, heads=3, context=4)),
     "gpu": (dict(channels=(64, 128, 256), blocks_per_level=2, latent_channels=8),
             dict(dim=384, depth=12, heads=6, context=8)),

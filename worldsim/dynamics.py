@@ -4,9 +4,10 @@ Each frame's latent grid is cut into ``patch x patch`` patches, one token each. 
 runs spatial attention among the tokens of one frame, then causal temporal attention
 among the tokens at the same place in the frames so far, then an MLP. Every frame carries
 its own noise level and the action that led to it; their embeddings, summed, drive the
-block's adaLN modulation (shift, scale and gate per sublayer). Time positions are rotary,
-so attention depends only on how many frames apart two frames are: the keys and values of
-past frames, once computed, stay valid as the context window rolls on (see sampler.py).
+block's adaLN modulation (shift, scale and gate per sublayer). Time positions are rotary
+and count from the first frame of the window: cached keys are stored unrotated and rotated
+at each call, so the keys and values of past frames, once computed, stay valid as the
+context window rolls on, however long a rollout runs (see sampler.py).
 
 The model predicts, for every frame, the flow-matching velocity of its latent and, from
 the same final tokens, the reward and termination that came with it.
@@ -82,19 +83,18 @@ class SpacetimeDiT(nn.Module):
     def head_dim(self) -> int:
         return self.cfg.dim // self.cfg.heads
 
-    def forward(self, latents, levels, actions, positions=None, cache=None):
+    def forward(self, latents, levels, actions, cache=None):
         """Run t frames, optionally after cached earlier ones.
 
         latents: (B, t, C, S, S) noisy latents; levels: (B, t) noise level per frame in
         [0, 1] (0 clean); actions: (B, t, A) the action that led to each frame (-1: none);
-        positions: (t,) absolute frame indices (default 0..t-1); cache: a list per block of
-        (k, v) for earlier frames, or None.
+        cache: a list per block of (k, v) for the window's earlier frames, or None.
         Returns velocity (B, t, C, S, S), reward (B, t), termination logit (B, t), and the
         list per block of this call's (k, v).
         """
         B, t = latents.shape[:2]
-        if positions is None:
-            positions = torch.arange(t, device=latents.device)
+        past = 0 if cache is None else cache[0][0].shape[2]
+        positions = torch.arange(past + t, device=latents.device)
         x = self.patch_in(patchify(latents, self.p)) + self.pos  # (B, t, N, D)
         cond = self.level_embed(levels) + self.action_embed(actions)  # (B, t, D)
         rope = rope_tables(positions, self.head_dim)

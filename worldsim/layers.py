@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 LEVEL_SCALE = 1000.0  # noise levels in [0, 1] are embedded as if they were 0-1000 diffusion steps
-ROPE_BASE = 10000.0  # the usual rotary base; frame distances here are at most a few hundred
+ROPE_BASE = 10000.0  # the usual rotary base; positions here are at most a window long
 
 
 def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
@@ -50,7 +50,7 @@ class ActionEmbedder(nn.Module):
 
 
 def rope_tables(positions: torch.Tensor, head_dim: int):
-    """cos and sin of rotary angles for absolute frame positions (t,) → each (t, head_dim/2)."""
+    """cos and sin of rotary angles for frame positions (t,) → each (t, head_dim/2)."""
     half = head_dim // 2
     freqs = ROPE_BASE ** (-torch.arange(half, device=positions.device, dtype=torch.float32) / half)
     angles = positions.float()[:, None] * freqs[None, :]
@@ -78,20 +78,26 @@ class Attention(nn.Module):
         self.proj = nn.Linear(dim, dim)
 
     def forward(self, x, rope=None, past=None, causal=False):
-        """x: (B, t, D). rope: (cos, sin) for the t positions. past: (k, v) of earlier
-        positions, each (B, heads, s, head_dim), which every query may attend to.
-        Returns the output (B, t, D) and this call's (k, v)."""
+        """x: (B, t, D). past: (k, v) of ``s`` earlier positions, each (B, heads, s,
+        head_dim), which every query may attend to. rope: (cos, sin) for all ``s + t``
+        positions, past first. Keys are kept unrotated (rotation happens here, after the
+        past is prepended), so positions count from the start of the window and a cache
+        stays valid however long a rollout runs.
+        Returns the output (B, t, D) and this call's unrotated (k, v)."""
         B, t, D = x.shape
         qkv = self.qkv(x).reshape(B, t, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
         q, k, v = qkv[0], qkv[1], qkv[2]  # each (B, heads, t, head_dim)
-        if rope is not None:
-            q, k = apply_rope(q, *rope), apply_rope(k, *rope)
         new_kv = (k, v)
-        mask = None
+        s = 0
         if past is not None:
             s = past[0].shape[2]
             k = torch.cat([past[0], k], dim=2)
             v = torch.cat([past[1], v], dim=2)
+        if rope is not None:
+            cos, sin = rope
+            q, k = apply_rope(q, cos[s:], sin[s:]), apply_rope(k, cos, sin)
+        mask = None
+        if s:
             if causal and t > 1:
                 mask = torch.ones(t, s + t, dtype=torch.bool, device=x.device)
                 mask[:, s:] = torch.tril(mask[:, s:])

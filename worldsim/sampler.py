@@ -1,91 +1,187 @@
 """Few-step sampling of new frames with cached context.
 
-``LatentRollout`` keeps, for a batch of dreams, each block's temporal keys and values of
-the last ``context`` frames. A new frame starts as pure noise and is denoised in 1-4 Euler
+``LatentRollout`` runs a batch of dreams. For each it keeps every block's temporal keys and
+values of the last ``context`` frames, and the newest frame (``pending``), whose keys and
+values are not computed yet. A new frame starts as pure noise and is denoised in 1-4 Euler
 steps; each step runs the network on the new frame's tokens only, attending to the cache.
-The finished frame joins the cache at the context noise level (the noise augmentation the
-model was trained with): its keys and values are computed in the first denoising pass of
-the next frame, which runs both frames at once (so a frame costs ``steps`` passes, not
-``steps + 1``). The reward and termination come from the last denoising pass. The oldest
-frame leaves the cache as a new one joins, so memory stays fixed however long the
-rollout runs. Rotary time positions make the cached
-keys valid wherever the window has rolled to.
+The first step runs the pending frame beside the new one, at the context noise level (the
+noise augmentation the model was trained with), so the pending frame joins the cache
+without a pass of its own: a frame costs ``steps`` passes, not ``steps + 1``. The reward
+and termination come from the last denoising pass. The oldest frame leaves the cache as a
+new one joins, so memory stays fixed however long the rollout runs, and since keys are
+cached unrotated and positions count from the window's start, nothing drifts with time.
+
+Dreams of a batch can be restarted one by one (``reset(..., rows=...)``) while the others
+go on. Noise comes from a noise source: :class:`GeneratorNoise` draws from a torch
+generator; :class:`KeyedNoise` derives each dream's noise from its own seed and step
+count, so a dream is the same whichever batch it runs in.
 """
 from __future__ import annotations
+
+import math
 
 import torch
 
 from .flow import add_noise, euler_levels
 
+# independent noise streams within one step of a dream
+SALT_PENDING, SALT_START, SALT_RESET = 0, 1, 2
+
+
+class GeneratorNoise:
+    """Gaussian noise from a torch generator (the global one when None)."""
+
+    def __init__(self, generator: torch.Generator | None = None):
+        self.generator = generator
+
+    def __call__(self, shape, rows, salt, device, dtype=torch.float32):
+        return torch.randn(shape, generator=self.generator, device=device, dtype=dtype)
+
+    def advance(self) -> None:
+        pass
+
+
+_MASK = 0xFFFFFFFF
+
+
+def _mix(x: torch.Tensor) -> torch.Tensor:
+    """A 32-bit integer hash of int64 values in [0, 2**32) (products stay below 2**63)."""
+    x = ((x >> 16) ^ x) * 0x45D9F3B & _MASK
+    x = ((x >> 16) ^ x) * 0x45D9F3B & _MASK
+    return (x >> 16) ^ x
+
+
+class KeyedNoise:
+    """Gaussian noise that is a function of (row seed, row step, stream, element) only.
+
+    Every dream (row) has a seed and a step counter; its noise does not depend on the other
+    rows, the batch size or the device, so a dream run alone and the same dream run in a
+    batch of thousands see the same noise. Uniform bits come from an integer hash of those
+    four numbers, and a Box-Muller transform makes them Gaussian.
+    """
+
+    def __init__(self, batch: int, device):
+        self.seeds = torch.zeros(batch, dtype=torch.int64, device=device)
+        self.counters = torch.zeros(batch, dtype=torch.int64, device=device)
+        self._index = {}
+
+    def seed(self, rows: torch.Tensor, seeds: torch.Tensor) -> None:
+        """Give ``rows`` new seeds (any integers) and restart their step counters."""
+        seeds = torch.as_tensor(seeds, dtype=torch.int64, device=self.seeds.device)
+        self.seeds[rows] = _mix(seeds & _MASK) ^ _mix((seeds >> 32) & _MASK)
+        self.counters[rows] = 0
+
+    def advance(self) -> None:
+        self.counters += 1
+
+    def _element_keys(self, n: int) -> torch.Tensor:
+        if n not in self._index:
+            self._index[n] = _mix(torch.arange(2 * n, device=self.seeds.device))
+        return self._index[n]
+
+    def __call__(self, shape, rows, salt, device, dtype=torch.float32):
+        seeds = self.seeds if rows is None else self.seeds[rows]
+        counters = self.counters if rows is None else self.counters[rows]
+        n = math.prod(shape[1:])
+        key = _mix(seeds ^ ((counters * 8 + salt) & _MASK))
+        bits = _mix(key[:, None] ^ self._element_keys(n)[None, :])  # (R, 2n)
+        u = ((bits >> 8).float() + 0.5) * (1.0 / 2**24)  # uniform in (0, 1)
+        z = torch.sqrt(-2.0 * torch.log(u[:, :n])) * torch.cos((2 * math.pi) * u[:, n:])
+        return z.reshape(shape).to(device=device, dtype=dtype)
+
 
 class LatentRollout:
-    def __init__(self, model, context: int, steps: int = 2, context_noise: float = 0.1):
+    def __init__(self, model, context: int, steps: int = 2, context_noise: float = 0.1,
+                 noise=None):
         self.model = model
         self.context = context
         self.levels = euler_levels(steps)
         self.context_noise = float(context_noise)
-        self.cache = None
-        self.position = 0  # absolute index of the next frame to enter the cache
-        self.pending = None  # (latent, led_to) of the last generated frame, not yet cached
+        self.noise = noise if noise is not None else GeneratorNoise()
+        self.cache = None  # per block (k, v), each (B * tokens, heads, frames, head_dim)
+        self.pending = None  # (latent (B, 1, C, S, S), led_to (B, 1, A)): newest frame, uncached
+        self.batch = 0
 
-    def _context_input(self, latents, generator):
-        B, t = latents.shape[:2]
-        levels = torch.full((B, t), self.context_noise, device=latents.device)
-        noise = torch.randn(latents.shape, generator=generator, device=latents.device,
-                            dtype=latents.dtype)
+    def _noisy_context(self, latents, rows, salt):
+        R, t = latents.shape[:2]
+        levels = torch.full((R, t), self.context_noise, device=latents.device)
+        noise = self.noise(latents.shape, rows, salt, latents.device, latents.dtype)
         return add_noise(latents, levels, noise), levels
 
-    def _append(self, kv, frames: int) -> None:
-        """Add the first ``frames`` frames of a pass's keys/values to the cache."""
-        kv = [(k[:, :, :frames], v[:, :, :frames]) for k, v in kv]
+    def _append(self, kv) -> None:
+        """Add the first frame of a pass's keys/values to the cache; keep ``context``."""
+        kv = [(k[:, :, :1], v[:, :, :1]) for k, v in kv]
         if self.cache is not None:
             kv = [(torch.cat([pk, k], 2), torch.cat([pv, v], 2))
                   for (pk, pv), (k, v) in zip(self.cache, kv)]
         self.cache = [(k[:, :, -self.context:], v[:, :, -self.context:]) for k, v in kv]
-        self.position += frames
 
     @torch.no_grad()
-    def reset(self, latents: torch.Tensor, led_to: torch.Tensor, generator=None) -> None:
-        """Start from context latents (B, t, C, H, W) and the actions that led to each
-        frame (B, t, A), -1 where none did."""
-        self.cache, self.position, self.pending = None, 0, None
-        noisy, levels = self._context_input(latents, generator)
-        positions = torch.arange(latents.shape[1], device=latents.device)
-        _, _, _, kv = self.model(noisy, levels, led_to, positions=positions)
-        self._append(kv, latents.shape[1])
+    def reset(self, latents: torch.Tensor, led_to: torch.Tensor, rows=None) -> None:
+        """Start dreams from context latents (R, t, C, S, S) and the actions that led to each
+        frame (R, t, A), -1 where none did. ``rows=None`` starts a new batch of R dreams;
+        otherwise ``rows`` (R indices) restarts those dreams of the running batch, which
+        needs ``t >= context`` frames. Only the last ``context`` frames are read."""
+        R, t = latents.shape[:2]
+        keep = min(t, self.context) - 1  # frames cached now; the last one becomes pending
+        if rows is not None:
+            if self.pending is None:
+                raise RuntimeError("reset() the whole batch before restarting some of it")
+            if keep != self.context - 1:
+                raise ValueError(f"restarting part of a batch needs {self.context} context "
+                                 f"frames, got {t}")
+            rows = torch.as_tensor(rows, dtype=torch.long, device=latents.device)
+        else:
+            self.batch, self.cache = R, None
+        if keep:
+            past = slice(t - 1 - keep, t - 1)
+            noisy, levels = self._noisy_context(latents[:, past], rows, SALT_RESET)
+            _, _, _, kv = self.model(noisy, levels, led_to[:, past])
+            if rows is None:
+                self.cache = list(kv)
+            else:
+                N = kv[0][0].shape[0] // R
+                for (ck, cv), (k, v) in zip(self.cache, kv):
+                    for c, new in ((ck, k), (cv, v)):
+                        c.view(self.batch, N, *c.shape[1:])[rows, :, :, -keep:] = \
+                            new.reshape(R, N, *new.shape[1:]).to(c.dtype)
+        last, last_led = latents[:, t - 1:], led_to[:, t - 1:]
+        if rows is None:
+            self.pending = (last.clone(), last_led.clone())
+        else:
+            prev, prev_led = self.pending
+            self.pending = (prev.index_put((rows,), last.to(prev.dtype)),
+                            prev_led.index_put((rows,), last_led.to(prev_led.dtype)))
 
     @torch.no_grad()
-    def step(self, action: torch.Tensor, generator=None):
-        """Generate the frame that ``action`` (B, A) leads to.
-        Returns its latent (B, C, H, W), reward (B,) and termination probability (B,)."""
-        if self.cache is None:
+    def step(self, action: torch.Tensor):
+        """Generate the frame that ``action`` (B, A) leads to in every dream.
+        Returns its latent (B, C, S, S), reward (B,) and termination probability (B,)."""
+        if self.pending is None:
             raise RuntimeError("reset() the rollout with context frames first")
-        B = action.shape[0]
+        B = self.batch
         p = self.model
-        shape = (B, 1, p.C, p.S, p.S)
         device = action.device
-        x = torch.randn(shape, generator=generator, device=device)
+        x = self.noise((B, 1, p.C, p.S, p.S), None, SALT_START, device)
         led_to = action[:, None]
+        keep = self.context - 1  # cached frames the pending one and the new one see
         for i, (s, s_next) in enumerate(zip(self.levels[:-1], self.levels[1:])):
             levels = torch.full((B, 1), s, device=device)
-            if i == 0 and self.pending is not None:
-                # cache the previous frame and take the first step in one pass
+            if i == 0:
+                # cache the pending frame and take the first step in one pass
                 prev, prev_led = self.pending
-                prev_noisy, prev_levels = self._context_input(prev, generator)
-                positions = torch.arange(self.position, self.position + 2, device=device)
-                # the new frame sees `context` frames, as in training: cache minus one + prev
-                keep = self.context - 1
-                cache = None if keep == 0 else [(k[:, :, -keep:], v[:, :, -keep:])
-                                                for k, v in self.cache]
+                prev_noisy, prev_levels = self._noisy_context(prev, None, SALT_PENDING)
+                cache = None if keep == 0 or self.cache is None else \
+                    [(k[:, :, -keep:], v[:, :, -keep:]) for k, v in self.cache]
                 velocity, reward, done, kv = p(
-                    torch.cat([prev_noisy, x], 1), torch.cat([prev_levels, levels], 1),
-                    torch.cat([prev_led, led_to], 1), positions=positions, cache=cache)
-                self._append(kv, 1)
+                    torch.cat([prev_noisy, x.to(prev_noisy.dtype)], 1),
+                    torch.cat([prev_levels, levels], 1),
+                    torch.cat([prev_led, led_to.to(prev_led.dtype)], 1), cache=cache)
+                self._append(kv)
                 velocity, reward, done = velocity[:, 1:], reward[:, 1:], done[:, 1:]
             else:
-                positions = torch.tensor([self.position], device=device)
-                velocity, reward, done, _ = p(x, levels, led_to, positions=positions,
-                                              cache=self.cache)
+                velocity, reward, done, _ = p(x, levels, led_to, cache=self.cache)
             x = x - (s - s_next) * velocity.to(x.dtype)
-        self.pending = (x, led_to)
-        return x[:, 0], reward[:, 0], torch.sigmoid(done[:, 0])
+        self.pending = (x, led_to.clone())  # never a view of the caller's tensor
+        self.noise.advance()
+        return x[:, 0], reward[:, 0], torch.sigmoid(done[:, 0].float())

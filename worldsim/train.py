@@ -30,7 +30,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import (load_model, load_training_state, save_model, save_training_state)
+from .checkpoint import (load_model, load_training_state, save_model, save_starts,
+                         save_training_state)
 from .config import preset
 from .data import WindowDataset
 from .flow import flow_loss
@@ -39,7 +40,9 @@ from .model import WorldModel
 PHASES = ("autoencoder", "dynamics", "done")
 WARMUP_STEPS = 200  # linear learning-rate warm-up at the start of each phase
 AE_L1_WEIGHT = 1.0  # L1 keeps edges sharp; MSE beside it keeps colours right
+AE_GRAD_WEIGHT = 1.0  # L1 on horizontal and vertical pixel differences: thin lines, digits
 SCALE_FRAMES = 512  # frames used to measure the latent scale after the autoencoder phase
+START_CONTEXTS = 32  # windows of real play saved with each checkpoint for dreams to start from
 
 
 @dataclass
@@ -54,7 +57,7 @@ class TrainSettings:
 
 DEFAULTS = {  # per preset: autoencoder steps, dynamics steps, batch, learning rate
     "tiny": TrainSettings(ae_steps=20, steps=20, batch=4, lr=1e-3, ckpt_every=10, sample_every=0),
-    "cpu": TrainSettings(ae_steps=3000, steps=20000, batch=16, lr=3e-4, ckpt_every=500,
+    "cpu": TrainSettings(ae_steps=8000, steps=20000, batch=16, lr=3e-4, ckpt_every=500,
                          sample_every=2000),
     "gpu": TrainSettings(ae_steps=6000, steps=60000, batch=64, lr=3e-4, ckpt_every=2000,
                          sample_every=5000),
@@ -117,8 +120,11 @@ class AutoencoderLoss(torch.nn.Module):
         self.autoencoder = autoencoder
 
     def forward(self, images):
-        recon = self.autoencoder(images)
-        return F.mse_loss(recon.float(), images) + AE_L1_WEIGHT * F.l1_loss(recon.float(), images)
+        recon = self.autoencoder(images).float()
+        loss = F.mse_loss(recon, images) + AE_L1_WEIGHT * F.l1_loss(recon, images)
+        for dim in (-1, -2):  # edges: a blurred crosshair or digit loses its differences
+            loss = loss + AE_GRAD_WEIGHT * F.l1_loss(recon.diff(dim=dim), images.diff(dim=dim))
+        return loss
 
 
 class DynamicsLoss(torch.nn.Module):
@@ -239,9 +245,15 @@ def train(args) -> int:
                  "hardware": f"{dist.world}x {dist.device.type} on {socket.gethostname()}",
                  "torch": torch.__version__}
 
+    # start contexts: `context` real frames and the actions between them, fixed per run
+    starts = data.sample(START_CONTEXTS, np.random.default_rng([args.seed, 1]))
+    starts = (starts["frames"][:, :cfg.dynamics.context],
+              starts["actions"][:, :cfg.dynamics.context - 1])
+
     def checkpoint(phase_now, step_now):
         if not dist.main:
             return
+        save_starts(ckpt, *starts)
         elapsed = extra.get("seconds", 0.0) + time.time() - started
         meta = dict(meta_base, phase=phase_now, step=step_now, ae_steps=settings.ae_steps,
                     steps=settings.steps, batch=settings.batch, seconds=round(elapsed, 1))

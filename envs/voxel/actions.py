@@ -83,3 +83,31 @@ def decode(action: np.ndarray) -> Command:
 def nearest_turn_bin(degrees: float) -> int:
     """The camera bin closest to a turn of ``degrees`` (used to map mouse motion)."""
     return int(np.argmin(np.abs(np.asarray(TURN_BINS) - degrees)))
+
+
+# keys for gymnasium.utils.play.play (no mouse there): letters and space, held together
+PLAY_KEYS = {"w": ("move", 1), "s": ("move", 2), "a": ("strafe", 1), "d": ("strafe", 2),
+             " ": ("jump", 1), "j": ("yaw", TURN_BINS.index(-10.0)),
+             "l": ("yaw", TURN_BINS.index(10.0)), "i": ("pitch", TURN_BINS.index(10.0)),
+             "k": ("pitch", TURN_BINS.index(-10.0)), "f": ("attack", 1), "e": ("use", 1)}
+
+
+def keys_to_action() -> dict[tuple[int, ...], np.ndarray]:
+    """Every combination of the held keys in ``PLAY_KEYS`` (W A S D walk, space jumps, J L
+    turn, I K look up and down, F breaks, E places) and the digits 1-9 (hotbar), as
+    ``gymnasium.utils.play.play`` wants them: sorted key codes → action. Pass
+    ``noop=NOOP`` to ``play``. Opposite keys held together cancel."""
+    keys = sorted(PLAY_KEYS)
+    table = {}
+    for mask in range(1, 2 ** len(keys)):
+        held = [k for i, k in enumerate(keys) if mask >> i & 1]
+        action = NOOP.copy()
+        for key in held:
+            name, value = PLAY_KEYS[key]
+            index = COMPONENTS.index(name)
+            # a component already set by another key: opposite keys cancel
+            action[index] = value if action[index] == NOOP[index] else NOOP[index]
+        table[tuple(sorted(ord(k) for k in held))] = action
+    for digit in range(1, 10):
+        table[(ord(str(digit)),)] = make_action(hotbar=digit)
+    return table

@@ -98,6 +98,11 @@ class VoxelWorldEnv(HumanRenderMixin, gym.Env):
             self._show()
         return self._frame.copy(), reward, result.fell_out, False, self._info()
 
+    def get_keys_to_action(self) -> dict[tuple[int, ...], np.ndarray]:
+        """Keys for ``gymnasium.utils.play.play(env, noop=envs.voxel.NOOP)``: W A S D walk,
+        space jumps, J L turn, I K look, F breaks, E places, 1-9 pick the hotbar slot."""
+        return A.keys_to_action()
+
 
     # ------------------------------------------------------------------ helpers
     def _draw(self) -> None:

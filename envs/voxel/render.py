@@ -327,3 +327,15 @@ class Hud:
             self._rebuild(inventory, selected)
             self._key = key
         composite(frame, self.overlay, self.alpha, self.cross)
+
+
+def hud_regions(size: int) -> dict[str, tuple[slice, slice]]:
+    """Where the HUD sits in a ``size x size`` frame, as (rows, columns): the crosshair's
+    box, and the hotbar band (slots, counts and the count drawn above the selected slot)."""
+    hud = Hud(size, size)
+    rows, cols = np.nonzero(hud.cross)
+    s = hud.scale
+    top = size - SLOT * s - s
+    return {"crosshair": (slice(int(rows.min()), int(rows.max()) + 1),
+                          slice(int(cols.min()), int(cols.max()) + 1)),
+            "hotbar": (slice(top - 8 * s, size), slice(0, size))}

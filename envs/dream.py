@@ -1,0 +1,367 @@
+"""The dream as a Gymnasium environment: a trained world model stands in for the game.
+
+``DreamEnv`` is one dream, ``DreamVectorEnv`` many dreams batched natively on the model's
+device (one forward pass per step for all of them, not N copies of DreamEnv). Both have the
+teacher's exact observation and action spaces, so an agent written for the game runs in
+its dream unchanged. Registered as ``worldsim/DreamVoxel-v0`` and ``worldsim/DreamCrafter-v0``:
+
+    env = gym.make("worldsim/DreamVoxel-v0", checkpoint="runs/voxel/model")
+    envs = gym.make_vec("worldsim/DreamCrafter-v0", num_envs=64, device="cuda")
+
+``checkpoint`` defaults to the model bundled with worldsim for that world. A dream starts
+from a start context of real play shipped with the checkpoint (chosen by the seed), or
+from ``options={"context_frames": ..., "context_actions": ...}``. Seeding works as in the
+teachers: ``reset(seed=s)`` starts episode 0 of seed ``s``, each later ``reset()`` the next
+episode, and episode ``k`` of seed ``s`` (start context and noise) is always the same.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode
+from gymnasium.vector.utils import batch_space
+
+from worldsim.checkpoint import CheckpointError, load_model, load_starts
+from worldsim.simulator import WorldSimulator
+
+from .teachers import make_teacher, to_vector
+from .window import HumanRenderMixin
+
+RENDER_FPS = 30
+BUNDLED = Path(__file__).resolve().parent.parent / "worldsim" / "models"
+
+
+def bundled_checkpoint(world: str) -> Path:
+    """The folder of the model bundled with worldsim for ``world``."""
+    return BUNDLED / world
+
+
+def resolve_checkpoint(world: str, checkpoint) -> Path:
+    if checkpoint is not None:
+        path = Path(checkpoint)
+        if not path.exists():
+            raise CheckpointError(f"checkpoint {path} does not exist (expected a folder from "
+                                  f"`worldsim train`, holding model.safetensors and config.json)")
+        return path
+    path = bundled_checkpoint(world)
+    if not (path / "config.json").exists():
+        raise CheckpointError(f"this worldsim install has no bundled {world!r} dream model "
+                              f"(looked in {path}); pass checkpoint=PATH to a model trained "
+                              f"with `worldsim train`")
+    return path
+
+
+class Dreams:
+    """What DreamEnv and DreamVectorEnv share: the model and its simulator for ``num``
+    dreams, the teacher's spaces, the start contexts, and each dream's (seed, episode)."""
+
+    def __init__(self, world: str, checkpoint, num: int, device, sampling_steps,
+                 context_noise, precision: str = "auto"):
+        path = resolve_checkpoint(world, checkpoint)
+        model, self.meta = load_model(path, device=device or "cpu", world=world)
+        self.checkpoint = path
+        self.starts = load_starts(path, model.cfg)
+        self.sim = WorldSimulator(model, num, device, sampling_steps, context_noise, precision)
+        size = model.image_size
+        teacher = make_teacher(world, size=size)
+        try:
+            self.action_space = teacher.action_space
+            self.observation_space = spaces.Box(0, 255, (size, size, 3), np.uint8)
+            self.keys_to_action = getattr(teacher.unwrapped, "get_keys_to_action", None)
+            self.keys_to_action = self.keys_to_action() if self.keys_to_action else None
+        finally:
+            teacher.close()
+        want = tuple(np.atleast_1d(getattr(self.action_space, "nvec", None)
+                                   if isinstance(self.action_space, spaces.MultiDiscrete)
+                                   else [self.action_space.n]))
+        if tuple(int(n) for n in want) != tuple(model.action_nvec):
+            raise CheckpointError(f"checkpoint {path} was trained with actions "
+                                  f"{list(model.action_nvec)}, but {world!r} has {self.action_space}")
+        self.world = world
+        self.num = num
+        self.seeds = [None] * num
+        self.episodes = [0] * num
+        self.steps = np.zeros(num, dtype=np.int64)
+
+    # ---------------------------------------------------------------- actions
+    def action_vector(self, action, index: int | None = None) -> np.ndarray:
+        """One env action (as the teacher takes it) as a vector, or a ValueError."""
+        where = "" if index is None else f" for dream {index}"
+        if not self.action_space.contains(action):
+            raise ValueError(f"action {action!r}{where} is outside the action space "
+                             f"{self.action_space} of the {self.world!r} dream")
+        return to_vector(self.action_space, action)
+
+    def batch_actions(self, actions) -> np.ndarray:
+        """A batch of env actions (the vector env's ``action_space``) as (num, A) vectors,
+        checked all at once, or a ValueError naming the first bad one."""
+        arr = np.asarray(actions)
+        want = (self.num,) + self.action_space.shape
+        if arr.shape != want:
+            raise ValueError(f"actions must have shape {want} (one action per dream in a batch "
+                             f"of {self.num}), got {arr.shape}")
+        if not np.issubdtype(arr.dtype, np.integer):
+            raise ValueError(f"actions must be integers, got dtype {arr.dtype}")
+        vectors = arr.reshape(self.num, -1).astype(np.int64)
+        if isinstance(self.action_space, spaces.Discrete):
+            vectors = vectors - int(self.action_space.start)
+        bad = ((vectors < 0) | (vectors >= np.asarray(self.sim.action_nvec))).any(axis=1)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"action {arr[i]!r} for dream {i} is outside the action space "
+                             f"{self.action_space} of the {self.world!r} dream")
+        return vectors
+
+    # ---------------------------------------------------------------- episodes
+    def next_episode(self, row: int, seed: int | None, episode: int | None) -> tuple[int, int]:
+        if seed is not None:
+            self.seeds[row], self.episodes[row] = int(seed), 0
+        elif self.seeds[row] is None:  # never seeded: a seed from the OS
+            self.seeds[row], self.episodes[row] = int(np.random.SeedSequence().entropy % 2**63), 0
+        else:
+            self.episodes[row] += 1
+        if episode is not None:
+            self.episodes[row] = int(episode)
+        return self.seeds[row], self.episodes[row]
+
+    def start(self, rows: list[int], seeds: list, episodes: list | None = None,
+              frames=None, actions=None) -> tuple[np.ndarray, list[dict]]:
+        """(Re)start the dreams in ``rows``: their next episode (or episode ``episodes[i]``
+        of seed ``seeds[i]``), from a shipped start context or the given one."""
+        starts, noise_seeds, infos = [], [], []
+        for i, row in enumerate(rows):
+            seed, episode = self.next_episode(row, seeds[i],
+                                              None if episodes is None else episodes[i])
+            rng = np.random.default_rng(np.random.SeedSequence([seed, episode]))
+            starts.append(int(rng.integers(len(self.starts[0]))))
+            noise_seeds.append(int(rng.integers(2**63)))
+            infos.append({"seed": seed, "episode": episode,
+                          "start": -1 if frames is not None else starts[-1]})
+            self.steps[row] = 0
+        if frames is None:
+            frames, actions = self.starts[0][starts], self.starts[1][starts]
+        obs = self.sim.reset(frames, actions, noise_seeds,
+                             rows=None if not self.sim.started else rows)
+        return obs.cpu().numpy(), infos
+
+    def context_from_options(self, options: dict, count: int):
+        """Context frames and actions given in ``options``: one context ((K, H, W, 3) frames
+        and K-1 actions as the env takes them) or ``count`` of them stacked. Returned as
+        (count, K, H, W, 3) frames and (count, K-1, A) vectors; the simulator checks them."""
+        if ("context_frames" in options) != ("context_actions" in options):
+            raise ValueError("options must give both context_frames and context_actions")
+        frames = np.asarray(options["context_frames"])
+        acts = np.asarray(options["context_actions"])
+        if frames.ndim == 4:  # one context
+            frames, acts = frames[None], acts[None]
+        if isinstance(self.action_space, spaces.Discrete):
+            if not np.issubdtype(acts.dtype, np.integer):
+                raise ValueError(f"context_actions must be integers, got dtype {acts.dtype}")
+            acts = acts[..., None] - int(self.action_space.start)
+        return frames, acts
+
+
+def _check_kwargs(render_mode, modes):
+    if render_mode is not None and render_mode not in modes:
+        raise ValueError(f"render_mode must be one of {modes} or None, got {render_mode!r}")
+
+
+class DreamEnv(HumanRenderMixin, gym.Env):
+    """One dream of a trained world model, with the teacher's spaces.
+
+    ``world``: the teacher (``voxel``, ``crafter``, or the Gymnasium id the model learned);
+    ``checkpoint``: a model folder (default: the bundled one); ``device``: where the model
+    runs; ``sampling_steps`` and ``context_noise``: sampler settings (default: the model's).
+    ``info`` holds ``seed``, ``episode``, ``start`` (the start context's index, -1 when
+    given in ``options``), ``step`` and, after a step, ``termination_prob``.
+    """
+
+    metadata = {"render_modes": ["rgb_array", "human"], "render_fps": RENDER_FPS}
+
+    def __init__(self, world: str = "voxel", checkpoint=None, device: str = "cpu",
+                 sampling_steps: int | None = None, context_noise: float | None = None,
+                 render_mode: str | None = None, precision: str = "auto"):
+        _check_kwargs(render_mode, self.metadata["render_modes"])
+        self.render_mode = render_mode
+        self.dreams = Dreams(world, checkpoint, 1, device, sampling_steps, context_noise,
+                             precision)
+        self.observation_space = self.dreams.observation_space
+        self.action_space = self.dreams.action_space
+        self.window_title = f"worldsim dream: {world}"
+        self._frame = None
+
+    @property
+    def simulator(self) -> WorldSimulator:
+        return self.dreams.sim
+
+    def get_keys_to_action(self):
+        if self.dreams.keys_to_action is None:
+            raise AttributeError(f"the {self.dreams.world!r} teacher has no key layout")
+        return self.dreams.keys_to_action
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        options = dict(options or {})
+        frames = actions = None
+        if "context_frames" in options or "context_actions" in options:
+            frames, actions = self.dreams.context_from_options(options, 1)
+        obs, infos = self.dreams.start([0], [seed], [options.get("episode")], frames, actions)
+        self._frame = obs[0]
+        if self.render_mode == "human":
+            self._show()
+        return self._frame.copy(), dict(infos[0], step=0)
+
+    def step(self, action):
+        if self._frame is None:
+            raise RuntimeError("call reset() before step()")
+        vector = self.dreams.action_vector(action)
+        frames, reward, terminated, p_end = self.dreams.sim.step(vector[None])
+        self._frame = frames[0].cpu().numpy()
+        self.dreams.steps[0] += 1
+        if self.render_mode == "human":
+            self._show()
+        info = {"seed": self.dreams.seeds[0], "episode": self.dreams.episodes[0],
+                "step": int(self.dreams.steps[0]), "termination_prob": float(p_end[0])}
+        return self._frame.copy(), float(reward[0]), bool(terminated[0]), False, info
+
+
+class DreamVectorEnv(gym.vector.VectorEnv):
+    """``num_envs`` dreams stepped together in one batch on the model's device.
+
+    ``autoreset_mode`` (in ``metadata``): ``NEXT_STEP`` (Gymnasium's default: the step after
+    an episode ends returns the new episode's first frame), ``SAME_STEP`` (the ending step
+    returns the new first frame, and ``info["final_obs"]`` / ``info["final_info"]`` the last
+    ones) or ``DISABLED`` (restart ended dreams with ``reset(options={"reset_mask": m})``).
+    Episodes are truncated after ``max_episode_steps``. ``reset(seed=s)`` seeds dream ``i``
+    with ``s + i``, so it plays exactly as ``DreamEnv`` seeded ``s + i`` would.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": RENDER_FPS,
+                "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(self, num_envs: int = 1, world: str = "voxel", checkpoint=None,
+                 device: str = "cpu", sampling_steps: int | None = None,
+                 context_noise: float | None = None, max_episode_steps: int | None = None,
+                 autoreset_mode=AutoresetMode.NEXT_STEP, render_mode: str | None = None,
+                 precision: str = "auto"):
+        _check_kwargs(render_mode, self.metadata["render_modes"])
+        if int(num_envs) < 1:
+            raise ValueError(f"num_envs must be at least 1, got {num_envs}")
+        self.num_envs = int(num_envs)
+        self.render_mode = render_mode
+        self.metadata = dict(self.metadata, autoreset_mode=AutoresetMode(autoreset_mode))
+        self.autoreset_mode = self.metadata["autoreset_mode"]
+        self.max_episode_steps = None if max_episode_steps is None else int(max_episode_steps)
+        self.dreams = Dreams(world, checkpoint, self.num_envs, device, sampling_steps,
+                             context_noise, precision)
+        self.single_observation_space = self.dreams.observation_space
+        self.single_action_space = self.dreams.action_space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._obs = None
+        self._ended = np.zeros(self.num_envs, dtype=bool)
+
+    @property
+    def simulator(self) -> WorldSimulator:
+        return self.dreams.sim
+
+    def _seeds(self, seed) -> list:
+        if seed is None:
+            return [None] * self.num_envs
+        if isinstance(seed, (int, np.integer)):
+            return [int(seed) + i for i in range(self.num_envs)]
+        seed = list(seed)
+        if len(seed) != self.num_envs:
+            raise ValueError(f"seed must be an int or {self.num_envs} seeds, got {len(seed)}")
+        return seed
+
+    def reset(self, *, seed=None, options: dict[str, Any] | None = None):
+        options = dict(options or {})
+        mask = options.pop("reset_mask", None)
+        if mask is None or self._obs is None:
+            mask = np.ones(self.num_envs, dtype=bool)
+        mask = np.asarray(mask)
+        if mask.shape != (self.num_envs,) or mask.dtype != bool:
+            raise ValueError(f"reset_mask must be a bool array of shape ({self.num_envs},), "
+                             f"got {mask.dtype} {mask.shape}")
+        rows = [int(i) for i in np.flatnonzero(mask)]
+        seeds = [s for s, m in zip(self._seeds(seed), mask) if m]
+        frames = actions = None
+        if "context_frames" in options or "context_actions" in options:
+            frames, actions = self.dreams.context_from_options(options, len(rows))
+            if len(frames) != len(rows) or len(actions) != len(rows):
+                raise ValueError(f"context_frames and context_actions must hold one context "
+                                 f"per dream reset ({len(rows)}), got {len(frames)} and "
+                                 f"{len(actions)}")
+        episodes = options.pop("episode", None)
+        episodes = None if episodes is None else [episodes] * len(rows)
+        obs, infos = self.dreams.start(rows, seeds, episodes, frames, actions)
+        if self._obs is None:
+            self._obs = np.zeros((self.num_envs,) + self.single_observation_space.shape, np.uint8)
+        self._obs[rows] = obs
+        self._ended[rows] = False
+        return self._obs.copy(), self._infos(rows, infos)
+
+    def _infos(self, rows, infos) -> dict:
+        out = {}
+        for key in ("seed", "episode", "start"):
+            values = np.zeros(self.num_envs, dtype=np.int64)
+            values[rows] = [info[key] for info in infos]
+            present = np.zeros(self.num_envs, dtype=bool)
+            present[rows] = True
+            out[key], out["_" + key] = values, present
+        return out
+
+    def step(self, actions):
+        if self._obs is None:
+            raise RuntimeError("call reset() before step()")
+        vectors = self.dreams.batch_actions(actions)
+        frames, rewards, terminated, p_end = self.dreams.sim.step(vectors)
+        obs = frames.cpu().numpy()
+        rewards = rewards.cpu().numpy().astype(np.float64)
+        terminated = terminated.cpu().numpy()
+        self.dreams.steps += 1
+        truncated = np.zeros(self.num_envs, dtype=bool)
+        if self.max_episode_steps is not None:
+            truncated = (self.dreams.steps >= self.max_episode_steps) & ~terminated
+        all_rows = np.ones(self.num_envs, dtype=bool)
+        info = {"termination_prob": p_end.cpu().numpy(), "_termination_prob": all_rows,
+                "step": self.dreams.steps.copy(), "_step": all_rows.copy()}
+        mode = self.autoreset_mode
+        if mode == AutoresetMode.NEXT_STEP and self._ended.any():
+            # dreams that ended last step start their next episode instead of stepping
+            rows = [int(i) for i in np.flatnonzero(self._ended)]
+            start_obs, infos = self.dreams.start(rows, [None] * len(rows))
+            obs[rows] = start_obs
+            rewards[rows], terminated[rows], truncated[rows] = 0.0, False, False
+            info["step"][rows] = 0
+            info.update(self._infos(rows, infos))
+        ended = terminated | truncated
+        if mode == AutoresetMode.SAME_STEP and ended.any():
+            rows = [int(i) for i in np.flatnonzero(ended)]
+            final_obs = np.empty(self.num_envs, dtype=object)
+            final_info = {"termination_prob": info["termination_prob"].copy(),
+                          "_termination_prob": ended.copy(),
+                          "step": info["step"].copy(), "_step": ended.copy()}
+            for r in rows:
+                final_obs[r] = obs[r].copy()
+            start_obs, infos = self.dreams.start(rows, [None] * len(rows))
+            obs[rows] = start_obs
+            info.update(self._infos(rows, infos))
+            info.update(final_obs=final_obs, _final_obs=ended.copy(),
+                        final_info=final_info, _final_info=ended.copy())
+        self._ended = ended if mode == AutoresetMode.NEXT_STEP else np.zeros_like(ended)
+        self._obs = obs
+        return obs.copy(), rewards, terminated, truncated, info
+
+    def render(self):
+        if self.render_mode == "rgb_array" and self._obs is not None:
+            return tuple(self._obs.copy())
+        return None
+
+    def close_extras(self, **kwargs):
+        self._obs = None

@@ -1,0 +1,361 @@
+"""The dream as a Gymnasium env: DreamEnv, DreamVectorEnv, the SB3 adapter, the simulator."""
+from __future__ import annotations
+
+import os
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from gymnasium.vector import AutoresetMode
+
+import envs
+from envs.dream import DreamEnv, DreamVectorEnv
+from envs.voxel import NOOP
+from worldsim.checkpoint import CheckpointError, load_model
+from worldsim.sampler import KeyedNoise, LatentRollout
+from worldsim.simulator import WorldSimulator
+
+from dreams import make_dream_checkpoint, teacher_play
+
+
+@pytest.fixture(scope="module")
+def voxel_ckpt(tmp_path_factory):
+    return make_dream_checkpoint(tmp_path_factory.mktemp("dream") / "voxel", "voxel")
+
+
+@pytest.fixture(scope="module")
+def crafter_ckpt(tmp_path_factory):
+    return make_dream_checkpoint(tmp_path_factory.mktemp("dream") / "crafter", "crafter")
+
+
+def rollout(env, seed, actions):
+    obs, _ = env.reset(seed=seed)
+    out = [obs]
+    for a in actions:
+        obs, reward, term, trunc, info = env.step(a)
+        out.append(obs)
+    return np.stack(out)
+
+
+# ---------------------------------------------------------------- checkers and spaces
+
+@pytest.mark.parametrize("world", ["voxel", "crafter"])
+def test_env_checkers_pass_on_both_dream_ids(world, voxel_ckpt, crafter_ckpt):
+    from gymnasium.utils.env_checker import check_env
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    ckpt = voxel_ckpt if world == "voxel" else crafter_ckpt
+    env = gym.make(envs.DREAM_IDS[world], checkpoint=ckpt)
+    teacher = gym.make("worldsim/Voxel-v0" if world == "voxel" else "worldsim/Crafter-v0")
+    assert env.observation_space == teacher.observation_space
+    assert env.action_space == teacher.action_space  # the teacher's exact spaces
+    assert env.spec.max_episode_steps == teacher.spec.max_episode_steps
+    check_env(env.unwrapped, skip_render_check=False)
+    sb3_check_env(env.unwrapped, warn=False)
+    teacher.close()
+
+
+def test_keys_to_action_drive_the_dream(voxel_ckpt, crafter_ckpt):
+    env = DreamEnv("voxel", voxel_ckpt)
+    keys = env.get_keys_to_action()
+    assert all(env.action_space.contains(a) for a in keys.values())
+    assert keys[(ord("w"),)][0] == 1 and keys[(ord("3"),)][7] == 3
+    assert np.array_equal(keys[tuple(sorted((ord("w"), ord("s"))))], NOOP)  # opposites cancel
+    crafter = DreamEnv("crafter", crafter_ckpt)
+    assert crafter.get_keys_to_action()[(ord("w"),)] == 3  # crafter's own layout: move up
+
+
+# ---------------------------------------------------------------- determinism
+
+def test_same_seed_and_actions_give_the_same_rollout(voxel_ckpt):
+    env = DreamEnv("voxel", voxel_ckpt)
+    env.action_space.seed(0)
+    actions = [env.action_space.sample() for _ in range(12)]
+    a = rollout(env, 5, actions)
+    b = rollout(env, 5, actions)  # the same env, reset again
+    c = rollout(DreamEnv("voxel", voxel_ckpt), 5, actions)  # a fresh env
+    assert np.array_equal(a, b) and np.array_equal(a, c)
+    d = rollout(env, 6, actions)
+    assert not np.array_equal(a, d)
+    # later episodes of a seed differ from the first, and are reproducible too
+    env.reset(seed=5)
+    o1, info = env.reset()
+    assert info["episode"] == 1
+    o1b, info = env.reset(seed=5, options={"episode": 1})
+    assert np.array_equal(o1, o1b)
+
+
+def test_vector_env_matches_single_envs(voxel_ckpt):
+    N, steps = 3, 10
+    venv = DreamVectorEnv(N, "voxel", voxel_ckpt, autoreset_mode=AutoresetMode.DISABLED)
+    venv.action_space.seed(1)
+    actions = [venv.action_space.sample() for _ in range(steps)]
+    obs, info = venv.reset(seed=20)
+    assert list(info["seed"]) == [20, 21, 22]
+    batched = [obs]
+    for a in actions:
+        batched.append(venv.step(a)[0])
+    batched = np.stack(batched, 1)  # (N, steps + 1, H, W, 3)
+    for i in range(N):
+        single = rollout(DreamEnv("voxel", voxel_ckpt), 20 + i, [a[i] for a in actions])
+        diff = np.abs(single.astype(int) - batched[i])
+        # the same noise per dream; a batched matmul may round differently in the last bit
+        assert diff.max() <= 2 and (diff == 0).mean() > 0.99
+
+
+def test_partial_restart_equals_a_fresh_dream(voxel_ckpt):
+    model, _ = load_model(voxel_ckpt)
+    frames, actions = teacher_play("voxel", 8, seed=3)
+    ctx = model.cfg.dynamics.context
+    act = torch.from_numpy(np.stack([NOOP, NOOP]))
+    sim = WorldSimulator(model, 2)
+    start_f = np.stack([frames[:ctx], frames[4:4 + ctx]])
+    start_a = np.stack([actions[:ctx - 1], actions[4:4 + ctx - 1]])
+    sim.reset(start_f, start_a, seeds=[1, 2])
+    for _ in range(3):
+        sim.step(act)
+    sim.reset(start_f[:1], start_a[:1], seeds=[9], rows=[1])  # restart dream 1 only
+    restarted = [sim.step(act)[0][1] for _ in range(3)]
+    alone = WorldSimulator(model, 1)
+    alone.reset(start_f[:1], start_a[:1], seeds=[9])
+    fresh = [alone.step(act[:1])[0][0] for _ in range(3)]
+    for r, f in zip(restarted, fresh):
+        assert (r.int() - f.int()).abs().max() <= 2
+
+
+def test_keyed_noise_is_gaussian_and_independent_of_the_batch():
+    noise = KeyedNoise(4, "cpu")
+    noise.seed(torch.arange(4), torch.tensor([7, 8, 9, 2**40 + 7]))
+    z = noise((4, 64, 64), None, 0, "cpu")
+    assert abs(float(z.mean())) < 0.02 and abs(float(z.std()) - 1) < 0.02
+    assert abs(float(torch.corrcoef(z.reshape(4, -1))[0, 1])) < 0.02
+    assert not torch.equal(z[0], z[3])  # seeds differ above 32 bits
+    alone = KeyedNoise(1, "cpu")
+    alone.seed(torch.tensor([0]), torch.tensor([9]))
+    assert torch.equal(alone((1, 64, 64), None, 0, "cpu")[0], z[2])
+    assert not torch.equal(noise((4, 64, 64), None, 1, "cpu"), z)  # another stream
+    noise.advance()
+    assert not torch.equal(noise((4, 64, 64), None, 0, "cpu"), z)  # the next step
+
+
+# ---------------------------------------------------------------- vector env behaviour
+
+def test_make_vec_builds_the_native_vector_env(voxel_ckpt):
+    venv = gym.make_vec("worldsim/DreamVoxel-v0", num_envs=4, checkpoint=voxel_ckpt)
+    assert isinstance(venv, DreamVectorEnv) and venv.num_envs == 4
+    assert venv.metadata["autoreset_mode"] == AutoresetMode.NEXT_STEP
+    assert venv.max_episode_steps == envs.DREAM_MAX_STEPS["voxel"]
+    obs, _ = venv.reset(seed=0)
+    assert obs.shape == (4, 64, 64, 3) and obs.dtype == np.uint8
+    obs, rewards, term, trunc, info = venv.step(venv.action_space.sample())
+    assert obs.shape == (4, 64, 64, 3) and rewards.shape == (4,) and term.dtype == bool
+    assert ((info["termination_prob"] >= 0) & (info["termination_prob"] <= 1)).all()
+
+
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+def test_autoreset_after_truncation(voxel_ckpt, mode):
+    venv = DreamVectorEnv(2, "voxel", voxel_ckpt, max_episode_steps=3, autoreset_mode=mode)
+    venv.reset(seed=0)
+    noop = np.stack([NOOP, NOOP])
+    for t in range(3):
+        obs, r, term, trunc, info = venv.step(noop)
+        assert not term.any() and trunc.all() == (t == 2)
+    if mode == AutoresetMode.SAME_STEP:
+        assert info["_final_obs"].all() and info["final_obs"][0].shape == (64, 64, 3)
+        assert (info["episode"] == 1).all() and info["final_info"]["step"].tolist() == [3, 3]
+    else:
+        obs, r, term, trunc, info = venv.step(noop)  # the restart step
+        assert not term.any() and not trunc.any() and (r == 0).all()
+        assert (info["step"] == 0).all() and (info["episode"] == 1).all()
+    # the new episode starts where a DreamEnv's second episode starts
+    single = DreamEnv("voxel", voxel_ckpt)
+    single.reset(seed=1)
+    assert np.array_equal(obs[1], single.reset()[0])
+
+
+def test_termination_head_ends_dreams(voxel_ckpt):
+    venv = DreamVectorEnv(2, "voxel", voxel_ckpt, autoreset_mode=AutoresetMode.SAME_STEP)
+    venv.reset(seed=0)
+    with torch.no_grad():
+        venv.simulator.model.dynamics.done_head.bias.fill_(8.0)  # a model sure it ends
+    obs, r, term, trunc, info = venv.step(np.stack([NOOP, NOOP]))
+    assert term.all() and not trunc.any() and (info["termination_prob"] > 0.5).all()
+    assert info["_final_obs"].all() and (info["episode"] == 1).all()
+
+
+def test_reset_mask_restarts_only_some_dreams(voxel_ckpt):
+    venv = DreamVectorEnv(3, "voxel", voxel_ckpt, autoreset_mode=AutoresetMode.DISABLED)
+    obs0, _ = venv.reset(seed=0)
+    venv.step(np.stack([NOOP] * 3))
+    obs, info = venv.reset(options={"reset_mask": np.array([False, True, False])})
+    assert list(info["_seed"]) == [False, True, False] and info["episode"][1] == 1
+    assert venv.dreams.steps.tolist() == [1, 0, 1]
+
+
+# ---------------------------------------------------------------- start contexts
+
+def test_reset_from_a_given_context(voxel_ckpt):
+    env = DreamEnv("voxel", voxel_ckpt)
+    frames, actions = teacher_play("voxel", 6, seed=11)
+    obs, info = env.reset(seed=0, options={"context_frames": frames,
+                                           "context_actions": actions})
+    assert np.array_equal(obs, frames[-1]) and info["start"] == -1  # the newest real frame
+    obs2, _ = env.reset(seed=0, options={"context_frames": frames, "context_actions": actions})
+    a = env.step(NOOP)[0]
+    env.reset(seed=0, options={"context_frames": frames, "context_actions": actions})
+    assert np.array_equal(a, env.step(NOOP)[0])
+
+
+def test_discrete_context_actions_are_env_actions(crafter_ckpt):
+    env = DreamEnv("crafter", crafter_ckpt)
+    frames, actions = teacher_play("crafter", 3, seed=2)
+    obs, _ = env.reset(options={"context_frames": frames,
+                                "context_actions": actions[:, 0].tolist()})
+    assert np.array_equal(obs, frames[-1])
+    with pytest.raises(ValueError, match="outside the action space"):
+        env.reset(options={"context_frames": frames, "context_actions": [3, 17]})
+
+
+# ---------------------------------------------------------------- bad input
+
+def test_bad_input_is_a_clear_error(voxel_ckpt, crafter_ckpt, tmp_path):
+    env = DreamEnv("voxel", voxel_ckpt)
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(NOOP)
+    env.reset(seed=0)
+    bad = NOOP.copy()
+    bad[3] = 9
+    with pytest.raises(ValueError, match="outside the action space"):
+        env.step(bad)
+    with pytest.raises(ValueError, match="outside the action space"):
+        env.step(np.zeros(3, dtype=np.int64))
+    frames, actions = teacher_play("voxel", 4, seed=1)
+    with pytest.raises(ValueError, match="context frames must have shape"):
+        env.reset(options={"context_frames": frames[:, :32, :32], "context_actions": actions})
+    with pytest.raises(ValueError, match="reads 2"):
+        env.reset(options={"context_frames": frames[:1], "context_actions": actions[:0]})
+    with pytest.raises(ValueError, match="uint8"):
+        env.reset(options={"context_frames": frames.astype(np.float32),
+                           "context_actions": actions})
+    with pytest.raises(ValueError, match="context actions must have shape"):
+        env.reset(options={"context_frames": frames, "context_actions": actions[:1]})
+    with pytest.raises(ValueError, match="both"):
+        env.reset(options={"context_frames": frames})
+    crafter_frames, crafter_actions = teacher_play("crafter", 4, seed=1)
+    with pytest.raises(ValueError, match="context actions must have shape"):  # another world
+        env.reset(options={"context_frames": crafter_frames,
+                           "context_actions": crafter_actions})
+
+    venv = DreamVectorEnv(3, "voxel", voxel_ckpt)
+    venv.reset(seed=0)
+    with pytest.raises(ValueError, match=r"shape \(3, 8\)"):
+        venv.step(np.stack([NOOP] * 2))  # wrong batch size
+    with pytest.raises(ValueError, match="dream 1"):
+        venv.step(np.stack([NOOP, bad, NOOP]))
+    with pytest.raises(ValueError, match="one context per dream"):
+        venv.reset(options={"context_frames": frames[None], "context_actions": actions[None]})
+
+    with pytest.raises(CheckpointError, match="does not exist"):
+        DreamEnv("voxel", tmp_path / "nowhere")
+    with pytest.raises(CheckpointError, match="world 'crafter', not 'voxel'"):
+        DreamEnv("voxel", crafter_ckpt)
+    (tmp_path / "nostarts").mkdir()
+    for name in ("model.safetensors", "config.json"):
+        (tmp_path / "nostarts" / name).write_bytes((voxel_ckpt / name).read_bytes())
+    with pytest.raises(CheckpointError, match="starts.safetensors"):
+        DreamEnv("voxel", tmp_path / "nostarts")
+
+
+def test_without_a_bundled_model_the_error_says_what_to_do(monkeypatch, tmp_path):
+    import envs.dream as dream
+
+    monkeypatch.setattr(dream, "BUNDLED", tmp_path)
+    with pytest.raises(CheckpointError, match="checkpoint=PATH"):
+        DreamEnv("voxel")
+
+
+# ---------------------------------------------------------------- tools around it
+
+def test_record_video_writes_a_dream_episode(voxel_ckpt, tmp_path):
+    from moviepy import VideoFileClip
+
+    env = gym.make("worldsim/DreamVoxel-v0", checkpoint=voxel_ckpt, render_mode="rgb_array",
+                   max_episode_steps=20)
+    env = gym.wrappers.RecordVideo(env, str(tmp_path / "videos"),
+                                   episode_trigger=lambda e: True, disable_logger=True)
+    env.reset(seed=0)
+    steps = 0
+    while True:
+        steps += 1
+        *_, term, trunc, _ = env.step(NOOP)
+        if term or trunc:
+            break
+    env.close()
+    files = sorted((tmp_path / "videos").glob("*.mp4"))
+    assert len(files) == 1
+    clip = VideoFileClip(str(files[0]))
+    assert clip.size == [64, 64]
+    assert abs(clip.n_frames - (steps + 1)) <= 1
+    clip.close()
+
+
+def test_ppo_trains_on_the_vector_env(crafter_ckpt, tmp_path):
+    from stable_baselines3 import PPO
+
+    from envs.sb3 import dream_vec_env
+
+    venv = dream_vec_env("crafter", 8, checkpoint=crafter_ckpt, max_episode_steps=64)
+    model = PPO("CnnPolicy", venv, n_steps=256, batch_size=256, n_epochs=2, seed=0,
+                policy_kwargs={"features_extractor_kwargs": {"features_dim": 64}}, verbose=0)
+    before = [p.detach().clone() for p in model.policy.parameters()]
+    model.learn(total_timesteps=2048)
+    assert model.num_timesteps >= 2048
+    assert len(model.ep_info_buffer) > 0  # episodes ended and were counted
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.policy.parameters()))
+    model.save(tmp_path / "policy.zip")
+    loaded = PPO.load(tmp_path / "policy.zip")
+    obs = venv.reset()
+    assert np.array_equal(loaded.predict(obs, deterministic=True)[0],
+                          model.predict(obs, deterministic=True)[0])
+    venv.close()
+
+
+@pytest.mark.slow
+def test_ten_thousand_steps_keep_memory_flat(voxel_ckpt):
+    """A long dream: the cache stays the same size, memory does not grow, and every
+    latent, reward and probability stays finite."""
+    model, _ = load_model(voxel_ckpt)
+    sim = WorldSimulator(model, 2)
+    frames, actions = teacher_play("voxel", 4, seed=0)
+    sim.reset(np.stack([frames, frames]), np.stack([actions, actions]), seeds=[0, 1])
+    rng = np.random.default_rng(0)
+    nvec = np.array(model.action_nvec)
+
+    def rss_mib():
+        with open(f"/proc/{os.getpid()}/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+    sizes, rss = set(), {}
+    for t in range(10_000):
+        out, reward, term, p = sim.step(torch.from_numpy(rng.integers(0, nvec, (2, len(nvec)))))
+        latent = sim.rollout.pending[0]
+        assert torch.isfinite(latent).all() and torch.isfinite(reward).all()
+        assert ((p >= 0) & (p <= 1)).all() and out.dtype == torch.uint8
+        sizes.add(tuple(sim.rollout.cache[0][0].shape))
+        if t in (999, 9_999):
+            rss[t] = rss_mib()
+    assert len(sizes) == 1
+    assert rss[9_999] - rss[999] < 25, rss
+    # the dream still moves: not collapsed to a constant image
+    assert out.float().std() > 1.0
+
+
+def test_latent_rollout_restart_needs_a_full_context(voxel_ckpt):
+    model, _ = load_model(voxel_ckpt)
+    roll = LatentRollout(model.dynamics, 2)
+    with pytest.raises(RuntimeError, match="whole batch"):
+        roll.reset(torch.zeros(1, 2, 4, 16, 16), torch.full((1, 2, 8), -1), rows=[0])
+    roll.reset(torch.zeros(2, 2, 4, 16, 16), torch.full((2, 2, 8), -1))
+    with pytest.raises(ValueError, match="needs 2 context frames"):
+        roll.reset(torch.zeros(1, 1, 4, 16, 16), torch.full((1, 1, 8), -1), rows=[0])

@@ -1,0 +1,56 @@
+"""`worldsim eval` and the image metrics it reports."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from demos.collect import collect
+from demos.evaluate import main as evaluate
+from worldsim.metrics import psnr, ssim
+
+from dreams import make_dream_checkpoint
+
+
+def test_psnr_and_ssim_values():
+    a = torch.full((2, 8, 8, 3), 100, dtype=torch.uint8)
+    b = a.clone()
+    b[1] += 10  # every pixel off by 10: MSE 100 → 10 log10(255² / 100) dB
+    p = psnr(a, b)
+    assert p[0] == 100.0 and abs(float(p[1]) - 10 * np.log10(255**2 / 100)) < 1e-4
+    rng = np.random.default_rng(0)
+    img = torch.from_numpy(rng.integers(0, 256, (1, 32, 32, 3), dtype=np.uint8))
+    noisy = (img.float() + torch.from_numpy(rng.normal(0, 40, img.shape))).clamp(0, 255)
+    assert float(ssim(img, img)) == pytest.approx(1.0)
+    assert 0 < float(ssim(img, noisy.to(torch.uint8))) < 0.9
+    assert float(ssim(img, 255 - img)) < 0  # inverted: structure anti-correlated
+
+
+def test_eval_writes_a_report(tmp_path, capsys):
+    data = tmp_path / "heldout"
+    collect("voxel", "random", 2, 70, data, progress=False)
+    ckpt = make_dream_checkpoint(tmp_path / "model", "voxel")
+    out = tmp_path / "report"
+    assert evaluate(["--checkpoint", str(ckpt), "--data", str(data), "--out", str(out),
+                     "--frames", "50", "--starts", "6", "--threads", "1"]) == 0
+    text = capsys.readouterr().out
+    for row in ("reconstruction, frame", "reconstruction, crosshair", "reconstruction, hotbar",
+                "teacher-forced next frame", "open loop, step 16", "open loop, step 64"):
+        assert row in text
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["reconstruction"]["frame"]["psnr"]["n"] == 50
+    roll = metrics["rollout"]
+    assert set(roll) == {"1", "4", "16", "64"} and roll["64"]["psnr"]["n"] == 6
+    # the copy baseline compares real frames: far better than an untrained model's dream
+    assert roll["1"]["copy_psnr"]["mean"] > roll["1"]["psnr"]["mean"]
+    assert (out / "recon.png").exists() and (out / "summary.md").read_text() in text
+
+
+def test_eval_refuses_data_too_short_for_the_horizon(tmp_path):
+    data = tmp_path / "short"
+    collect("voxel", "random", 1, 10, data, progress=False)
+    ckpt = make_dream_checkpoint(tmp_path / "model", "voxel")
+    with pytest.raises(SystemExit, match="shorter --horizon"):
+        evaluate(["--checkpoint", str(ckpt), "--data", str(data), "--frames", "5"])

@@ -1,0 +1,176 @@
+"""WorldSimulator: B dreams of one world model stepped together on one device.
+
+The batched tensor runtime under the Gymnasium envs (``envs/dream.py``), usable alone:
+
+    sim = WorldSimulator(model, batch_size=256, device="cuda")
+    frames = sim.reset(context_frames, context_actions, seeds=range(256))  # (B, H, W, 3) uint8
+    frames, rewards, terminated, p_end = sim.step(actions)               # actions (B, A)
+
+Start contexts are real frames: ``context_frames`` (B, K, H, W, 3) uint8 with K at least the
+model's context, and ``context_actions`` (B, K-1, A), the actions taken between them (the
+last ``context`` frames are used). Actions are integer vectors, one entry per component
+(a Discrete space's action is a vector of one). Each dream draws its noise from its own
+seed (:class:`worldsim.sampler.KeyedNoise`), so a dream is the same alone or in any batch,
+and ``reset(..., rows=...)`` restarts some dreams while the rest go on. Memory is fixed:
+the rollout keeps ``context`` frames of keys and values per dream, however long it runs.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .model import WorldModel
+from .sampler import KeyedNoise, LatentRollout
+
+TERMINATION_THRESHOLD = 0.5  # a dream ends when the termination head's probability passes this
+
+
+def _tensor(x, name: str, device, dtype=None) -> torch.Tensor:
+    if isinstance(x, torch.Tensor):
+        return x.to(device=device, dtype=dtype) if dtype is not None else x.to(device)
+    try:
+        arr = np.asarray(x)
+    except Exception as exc:  # ragged lists and the like
+        raise ValueError(f"{name} is not an array: {exc}") from exc
+    if arr.dtype == object:
+        raise ValueError(f"{name} is not a numeric array (ragged or mixed values)")
+    out = torch.from_numpy(np.ascontiguousarray(arr)).to(device)
+    return out.to(dtype) if dtype is not None else out
+
+
+class WorldSimulator:
+    def __init__(self, model: WorldModel, batch_size: int = 1, device=None,
+                 sampling_steps: int | None = None, context_noise: float | None = None,
+                 precision: str = "auto"):
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if precision not in ("auto", "fp32", "bf16"):
+            raise ValueError(f"precision must be auto, fp32 or bf16, got {precision!r}")
+        self.device = torch.device(device) if device is not None else \
+            next(model.parameters()).device
+        self.model = model.to(self.device).eval()
+        cfg = model.cfg
+        self.batch_size = int(batch_size)
+        self.context = cfg.dynamics.context
+        self.nvec = torch.tensor(cfg.dynamics.action_nvec, dtype=torch.long, device=self.device)
+        self.sampling_steps = int(sampling_steps if sampling_steps is not None
+                                  else cfg.flow.sampling_steps)
+        self.context_noise = float(context_noise if context_noise is not None
+                                   else cfg.flow.context_noise)
+        if not 0.0 <= self.context_noise <= 1.0:
+            raise ValueError(f"context_noise must be in [0, 1], got {self.context_noise}")
+        if precision == "auto":
+            precision = "bf16" if self.device.type == "cuda" else "fp32"
+        self.precision = precision
+        self.noise = KeyedNoise(self.batch_size, self.device)
+        self.rollout = LatentRollout(model.dynamics, self.context, self.sampling_steps,
+                                     self.context_noise, self.noise)
+        self.started = False
+
+    # ---------------------------------------------------------------- facts
+    @property
+    def world(self) -> str:
+        return self.model.cfg.world
+
+    @property
+    def image_size(self) -> int:
+        return self.model.image_size
+
+    @property
+    def action_nvec(self) -> tuple[int, ...]:
+        return self.model.action_nvec
+
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16,
+                              enabled=self.precision == "bf16")
+
+    # ---------------------------------------------------------------- checks
+    def check_actions(self, actions, count: int, name: str = "actions") -> torch.Tensor:
+        """``actions`` as a (count, A) long tensor on the device, or a ValueError."""
+        A = len(self.action_nvec)
+        t = _tensor(actions, name, self.device)
+        if t.dtype.is_floating_point or t.dtype == torch.bool or t.is_complex():
+            raise ValueError(f"{name} must be integers, got dtype {t.dtype}")
+        if tuple(t.shape) != (count, A):
+            raise ValueError(f"{name} must have shape ({count}, {A}) (one action vector per "
+                             f"dream, {A} components), got {tuple(t.shape)}")
+        t = t.long()
+        bad = (t < 0) | (t >= self.nvec)
+        if bool(bad.any()):
+            row, comp = (int(i) for i in torch.nonzero(bad)[0])
+            raise ValueError(f"{name}[{row}] = {t[row].tolist()} is outside the action space: "
+                             f"component {comp} must be in [0, {int(self.nvec[comp])})")
+        return t
+
+    def check_context(self, frames, actions, count: int):
+        """Context frames (count, K, H, W, 3) uint8 and actions (count, K-1, A) as tensors
+        on the device (the last ``context`` frames), or a ValueError saying what is wrong."""
+        S, ctx, A = self.image_size, self.context, len(self.action_nvec)
+        f = _tensor(frames, "context frames", self.device)
+        if f.dim() != 5 or tuple(f.shape[2:]) != (S, S, 3) or f.shape[0] != count:
+            raise ValueError(f"context frames must have shape ({count}, K, {S}, {S}, 3) with K "
+                             f">= {ctx}: this model of {self.world!r} reads {ctx} frames of "
+                             f"{S}x{S} RGB; got {tuple(f.shape)}")
+        K = f.shape[1]
+        if K < ctx:
+            raise ValueError(f"context frames hold {K} frames per dream; the model reads {ctx}")
+        if f.dtype != torch.uint8:
+            raise ValueError(f"context frames must be uint8 (0-255), got dtype {f.dtype}")
+        a = _tensor(actions, "context actions", self.device)
+        if tuple(a.shape) != (count, K - 1, A):
+            raise ValueError(f"context actions must have shape ({count}, {K - 1}, {A}): the "
+                             f"actions taken between the {K} frames; got {tuple(a.shape)}")
+        a = self.check_actions(a.reshape(-1, A), count * (K - 1), "context actions")
+        return f[:, K - ctx:], a.reshape(count, K - 1, A)[:, K - ctx:]
+
+    # ---------------------------------------------------------------- running
+    @torch.no_grad()
+    def reset(self, frames, actions, seeds, rows=None) -> torch.Tensor:
+        """Start dreams from context frames and actions; ``seeds`` (one integer per dream)
+        fix their noise. ``rows=None`` starts all ``batch_size`` dreams; otherwise the listed
+        rows restart and the others go on. Returns the newest context frame of each started
+        dream, (R, H, W, 3) uint8: the frame the next action acts on."""
+        if rows is None:
+            rows_t = torch.arange(self.batch_size, device=self.device)
+        else:
+            rows_t = _tensor(rows, "rows", self.device).long().reshape(-1)
+            if len(rows_t) and (int(rows_t.min()) < 0 or int(rows_t.max()) >= self.batch_size):
+                raise ValueError(f"rows must be in [0, {self.batch_size}), got {rows_t.tolist()}")
+            if len(torch.unique(rows_t)) != len(rows_t):
+                raise ValueError(f"rows must not repeat, got {rows_t.tolist()}")
+            if not self.started and not torch.equal(
+                    rows_t, torch.arange(self.batch_size, device=self.device)):
+                raise ValueError("the first reset must start every dream (rows=None)")
+        R = len(rows_t)
+        f, a = self.check_context(frames, actions, R)
+        seeds_t = torch.as_tensor(np.asarray(seeds, dtype=np.int64).reshape(-1), device=self.device)
+        if len(seeds_t) != R:
+            raise ValueError(f"seeds must hold one integer per started dream ({R}), "
+                             f"got {len(seeds_t)}")
+        if R == 0:
+            return f[:, -1]
+        ae = self.model.autoencoder
+        self.noise.seed(rows_t, seeds_t)
+        none = torch.full_like(a[:, :1], -1)
+        led_to = torch.cat([none, a], 1)
+        with self._autocast():
+            latents = ae.encode(ae.to_float(f)).float()
+            self.rollout.reset(latents, led_to,
+                               rows=None if (rows is None or not self.started) else rows_t)
+        self.started = True
+        return f[:, -1]
+
+    @torch.no_grad()
+    def step(self, actions):
+        """One step of every dream. ``actions``: (B, A) integers.
+        Returns frames (B, H, W, 3) uint8, rewards (B,) float32, terminated (B,) bool and the
+        termination probabilities (B,), all tensors on the device."""
+        if not self.started:
+            raise RuntimeError("reset() the simulator with start contexts before step()")
+        act = self.check_actions(actions, self.batch_size)
+        ae = self.model.autoencoder
+        with self._autocast():
+            z, reward, p_end = self.rollout.step(act)
+            frames = ae.to_uint8(ae.decode(z))
+        p_end = p_end.float()
+        return frames, reward.float(), p_end > TERMINATION_THRESHOLD, p_end
