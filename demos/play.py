@@ -196,6 +196,10 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                         help="play the teacher game itself rather than a model's dream")
     parser.add_argument("--world", default="voxel", choices=["voxel"],
                         help="which world to play (default: voxel)")
+    parser.add_argument("--checkpoint", default=None,
+                        help="dream this trained model (a folder from `worldsim train`; "
+                             "default: the bundled model)")
+    parser.add_argument("--device", default="cpu", help="where the dream model runs (cpu, cuda)")
     parser.add_argument("--size", type=int, default=128,
                         help="frame size in pixels rendered by the game (default 128)")
     parser.add_argument("--scale", type=int, default=None,
@@ -214,22 +218,34 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    if not args.real:
-        print("worldsim play: no trained dream model is bundled yet; play the real game "
-              "with `worldsim play --real`.", file=sys.stderr)
-        return 2
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     import envs  # noqa: F401  (registers the ids)
     from envs.voxel.env import VoxelWorldEnv
     from envs.window import NoDisplayError
 
+    if args.real:
+        try:
+            env = VoxelWorldEnv(size=args.size)
+        except ValueError as exc:
+            print(f"worldsim play: {exc}", file=sys.stderr)
+            return 2
+        title = "VoxelWorld (real)"
+    else:
+        from envs.dream import DreamEnv
+        from worldsim.bench import bf16_supported
+        from worldsim.checkpoint import CheckpointError
+
+        try:  # bf16 where the CPU has it: the frame budget of 33 ms needs it on 2 cores
+            env = DreamEnv(args.world, args.checkpoint, device=args.device,
+                           precision="bf16" if args.device == "cpu" and bf16_supported()
+                           else "auto")
+        except (CheckpointError, ValueError) as exc:
+            print(f"worldsim play: {exc}. Or play the real game: `worldsim play --real`.",
+                  file=sys.stderr)
+            return 2
+        title = f"VoxelWorld (dream of {env.dreams.checkpoint})"
     try:
-        env = VoxelWorldEnv(size=args.size)
-    except ValueError as exc:
-        print(f"worldsim play: {exc}", file=sys.stderr)
-        return 2
-    try:
-        app = PlayApp(env, "VoxelWorld (real)", fps=0 if args.benchmark else args.fps,
+        app = PlayApp(env, title, fps=0 if args.benchmark else args.fps,
                       scale=args.scale, seed=args.seed, capture_mouse=not args.benchmark)
     except NoDisplayError as exc:
         print(f"worldsim play: {exc}", file=sys.stderr)

@@ -50,8 +50,9 @@ def resolve_checkpoint(world: str, checkpoint) -> Path:
     path = bundled_checkpoint(world)
     if not (path / "config.json").exists():
         raise CheckpointError(f"this worldsim install has no bundled {world!r} dream model "
-                              f"(looked in {path}); pass checkpoint=PATH to a model trained "
-                              f"with `worldsim train`")
+                              f"(looked in {path}); pass checkpoint=PATH (on the command "
+                              f"line: --checkpoint PATH) to a model trained with "
+                              f"`worldsim train`")
     return path
 
 

@@ -166,9 +166,21 @@ def test_cli_play_without_display_says_so():
     assert "display" in result.stderr and "xvfb-run" in result.stderr
 
 
-def test_cli_play_dream_not_yet_available():
-    result = _cli("play")
-    assert result.returncode == 2 and "--real" in result.stderr
+def test_cli_play_without_a_model_says_what_to_do(tmp_path):
+    result = _cli("play", "--checkpoint", str(tmp_path / "nowhere"))
+    assert result.returncode == 2 and "does not exist" in result.stderr
+    assert "--real" in result.stderr
+
+
+def test_cli_play_dreams_a_checkpoint(tmp_path):
+    from dreams import make_dream_checkpoint
+
+    ckpt = make_dream_checkpoint(tmp_path / "model", "voxel")
+    shot = tmp_path / "dream.png"
+    result = _cli("play", "--checkpoint", str(ckpt), "--max-frames", "5",
+                  "--screenshot", str(shot))
+    assert result.returncode == 0, result.stderr
+    assert shot.exists()
 
 
 def test_cli_help_lists_play():
