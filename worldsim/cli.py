@@ -29,6 +29,12 @@ def _bench(argv) -> int:
     return bench.main(argv)
 
 
+def _record(argv) -> int:
+    from demos import record
+
+    return record.main(argv)
+
+
 def _eval(argv) -> int:
     from demos import evaluate
 
@@ -37,6 +43,7 @@ def _eval(argv) -> int:
 
 COMMANDS = {
     "play": (_play, "play a world in a window with keyboard and mouse"),
+    "record": (_record, "record an agent playing a dream or the real game to mp4 or GIF"),
     "collect": (_collect, "record teacher play (episodes) to disk for training"),
     "bench": (_bench, "time how fast each model preset produces frames on this machine"),
     "train": (_train, "train a world model (autoencoder, then dynamics) on collected episodes"),

@@ -1,0 +1,189 @@
+"""``worldsim record``: an agent plays a world (the dream, or the real game with ``--real``)
+and the frames go to a video file, upscaled for viewing.
+
+    worldsim record --world voxel --agent explorer --steps 600 --out run.mp4 --checkpoint runs/voxel/model
+    worldsim record --world voxel --agent random --steps 300 --out real.gif --real
+    worldsim record --agent explorer --side-by-side --episodes 3 --out cmp.mp4 --checkpoint ...
+
+- ``--side-by-side`` puts the dream (left) beside the real game (right), from the same
+  start with the same actions: the real game runs the first frames of each episode, those
+  become the dream's context, and from then on both get every action.
+- The scripted explorers read the game's state (position, inventory, what the crosshair
+  is on), which a dream does not have: in a dream they play the real game running unseen
+  beside it, and the dream follows their actions. The random agent acts on the frames
+  it is shown.
+- ``--episodes N`` writes one file per episode (``run_000.mp4``, ``run_001.mp4``, ...);
+  the extension chooses the format (``.mp4`` or ``.gif``).
+
+Gymnasium's ``RecordVideo`` wrapper records any env, dreams included
+(``gym.make("worldsim/DreamVoxel-v0", render_mode="rgb_array", checkpoint=...)``): use it
+inside training code; use ``worldsim record`` for a video of an agent from the command
+line, for side-by-side comparisons and for GIFs.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+SEPARATOR = 2  # pixels (at frame scale) between the dream and the real game
+FORMATS = (".mp4", ".gif")
+
+
+def needs_game_state(policy: str) -> bool:
+    return policy == "explorer"
+
+
+def episode_paths(out: Path, episodes: int) -> list[Path]:
+    if episodes == 1:
+        return [out]
+    return [out.with_name(f"{out.stem}_{i:03d}{out.suffix}") for i in range(episodes)]
+
+
+def upscale(frames: np.ndarray, scale: int) -> np.ndarray:
+    return np.repeat(np.repeat(frames, scale, axis=1), scale, axis=2)
+
+
+def write_video(frames: np.ndarray, path: Path, fps: int) -> None:
+    """mp4 through moviepy (H.264, yuv420p: plays everywhere); GIF through Pillow, one GIF
+    frame per frame (Pillow merges a frame identical to the one before into it, adding
+    its duration)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".gif":
+        from PIL import Image
+
+        images = [Image.fromarray(f) for f in frames]
+        images[0].save(path, save_all=True, append_images=images[1:], loop=0,
+                       duration=round(1000 / fps))
+        return
+    from moviepy import ImageSequenceClip
+
+    clip = ImageSequenceClip(list(frames), fps=fps)
+    clip.write_videofile(str(path), fps=fps, codec="libx264", audio=False, logger=None,
+                         ffmpeg_params=["-pix_fmt", "yuv420p"])
+    clip.close()
+
+
+def side_by_side(dream: np.ndarray, real: np.ndarray) -> np.ndarray:
+    gap = np.full((dream.shape[0], SEPARATOR, 3), 255, np.uint8)
+    return np.concatenate([dream, gap, real], axis=1)
+
+
+def record_episode(agent, steps: int, seed: int, real=None, dream=None, act_on: str = "real",
+                   show: str = "dream") -> np.ndarray:
+    """Play one episode of up to ``steps`` steps; returns its frames (T, H, W, 3).
+
+    ``real`` and ``dream`` are the envs present (either or both); ``act_on`` says whose
+    observation the agent sees, ``show`` what the video shows (``dream``, ``real`` or
+    ``both``)."""
+    agent.reset(seed)
+    frames = []
+    if real is not None:
+        obs_r, info_r = real.reset(seed=seed)
+    if dream is not None and real is not None:
+        # the dream's context: the first frames of the real game and the actions between
+        K = dream.simulator.context
+        ctx_frames, ctx_actions = [obs_r], []
+        while len(ctx_frames) < K:
+            action = agent.act(obs_r, info_r)
+            obs_r, _, term, trunc, info_r = real.step(action)
+            ctx_frames.append(obs_r)
+            ctx_actions.append(action)
+            if term or trunc:  # the game ended during the context: start it again
+                obs_r, info_r = real.reset()
+                ctx_frames, ctx_actions = [obs_r], []
+        obs_d, info_d = dream.reset(seed=seed, options={
+            "context_frames": np.stack(ctx_frames), "context_actions": np.stack(ctx_actions)})
+    elif dream is not None:
+        obs_d, info_d = dream.reset(seed=seed)
+
+    def picture():
+        if show == "both":
+            return side_by_side(obs_d, obs_r)
+        return obs_d if show == "dream" else obs_r
+
+    frames.append(picture())
+    for _ in range(steps):
+        action = agent.act(obs_r, info_r) if act_on == "real" else agent.act(obs_d, info_d)
+        ended = False
+        if real is not None:
+            obs_r, _, term, trunc, info_r = real.step(action)
+            ended |= term or trunc
+        if dream is not None:
+            obs_d, _, term, trunc, info_d = dream.step(action)
+            ended |= term or trunc
+        frames.append(picture())
+        if ended:
+            break
+    return np.stack(frames)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="worldsim record", description=__doc__.split("\n\n")[0])
+    p.add_argument("--world", default="voxel", choices=["voxel", "crafter"])
+    p.add_argument("--agent", default="explorer", choices=["explorer", "random"])
+    p.add_argument("--steps", type=int, default=600, help="most steps per episode (600)")
+    p.add_argument("--episodes", type=int, default=1, help="one file per episode (1)")
+    p.add_argument("--out", required=True, help="video file: .mp4 or .gif")
+    p.add_argument("--real", action="store_true", help="record the real game, not a dream")
+    p.add_argument("--side-by-side", action="store_true",
+                   help="dream (left) beside the real game (right), same start and actions")
+    p.add_argument("--checkpoint", default=None, help="dream model (default: the bundled one)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--seed", type=int, default=0, help="episode i uses seed + i")
+    p.add_argument("--size", type=int, default=64, help="frame size of the real game (64)")
+    p.add_argument("--scale", type=int, default=4, help="upscaling for viewing (4)")
+    p.add_argument("--fps", type=int, default=30)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    out = Path(args.out)
+    if out.suffix.lower() not in FORMATS:
+        raise SystemExit(f"worldsim record: --out must end in {' or '.join(FORMATS)}, got {out}")
+    if args.real and args.side_by_side:
+        raise SystemExit("worldsim record: --side-by-side already shows the real game; drop --real")
+    for name in ("steps", "episodes", "scale", "fps"):
+        if getattr(args, name) < 1:
+            raise SystemExit(f"worldsim record: --{name} must be at least 1")
+    import envs  # noqa: F401  (registers the ids)
+    from agents import make_agent
+    from envs.teachers import make_teacher
+    from worldsim.checkpoint import CheckpointError
+
+    dream = None
+    size = args.size
+    if not args.real:
+        from envs.dream import DreamEnv
+
+        try:
+            dream = DreamEnv(args.world, args.checkpoint, device=args.device,
+                             render_mode="rgb_array")
+        except (CheckpointError, ValueError) as exc:
+            raise SystemExit(f"worldsim record: {exc}") from exc
+        size = dream.observation_space.shape[0]
+    use_real = args.real or args.side_by_side or needs_game_state(args.agent)
+    real = make_teacher(args.world, size=size) if use_real else None
+    space = (real or dream).action_space
+    agent = make_agent(args.agent, args.world, space)
+    act_on = "real" if (args.real or needs_game_state(args.agent)) else "dream"
+    show = "both" if args.side_by_side else ("real" if args.real else "dream")
+    from tqdm import tqdm
+
+    for i, path in enumerate(tqdm(episode_paths(out, args.episodes), desc="episodes",
+                                  unit="episode", disable=args.episodes == 1)):
+        frames = record_episode(agent, args.steps, args.seed + i, real, dream, act_on, show)
+        write_video(upscale(frames, args.scale), path, args.fps)
+        print(f"{path}: {len(frames)} frames, {frames.shape[2] * args.scale}x"
+              f"{frames.shape[1] * args.scale}, {show}")
+    for env in (real, dream):
+        if env is not None:
+            env.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
