@@ -44,6 +44,11 @@ class VoxelControls:
     def reset(self) -> None:
         self.__init__(self.sensitivity, self.n_slots)
 
+    @property
+    def noop(self):
+        """The do-nothing action (a copy)."""
+        return A.NOOP.copy()
+
     # -------------------------------------------------------------- events
     def handle(self, event) -> None:
         """Take one pygame event into account."""
@@ -132,3 +137,41 @@ class VoxelControls:
             yaw=yaw_bin, pitch=pitch_bin,
             attack=int(attack), use=int(use), hotbar=hotbar,
         )
+
+
+class CrafterControls:
+    """Crafter's own key layout (``envs.crafter.KEYS``: W A S D move, space does, Tab
+    sleeps, R T F P place, 1-6 make tools) → one Crafter action per frame: the most
+    recently pressed key still held, or noop. A key pressed and released between two
+    frames still acts once."""
+
+    def __init__(self):
+        from envs.crafter import ACTION_IDS, KEYS
+
+        self.keys = {ord(k): ACTION_IDS[name] for k, name in KEYS.items()}
+        self.held: list[int] = []  # mapped keys held, in the order they were pressed
+        self.tapped: int | None = None  # a key pressed and released since the last frame
+
+    def reset(self) -> None:
+        self.held.clear()
+        self.tapped = None
+
+    release_all = reset
+
+    @property
+    def noop(self) -> int:
+        return 0
+
+    def handle(self, event) -> None:
+        if event.type == pygame.KEYDOWN and event.key in self.keys:
+            if event.key in self.held:
+                self.held.remove(event.key)
+            self.held.append(event.key)
+            self.tapped = event.key
+        elif event.type == pygame.KEYUP and event.key in self.held:
+            self.held.remove(event.key)
+
+    def action(self) -> int:
+        key = self.held[-1] if self.held else self.tapped
+        self.tapped = None
+        return self.keys[key] if key is not None else 0

@@ -6,6 +6,9 @@ per second, world, step count) over them. Controls are Minecraft's (see
 
 - Click in the window to capture the mouse; Esc frees it; a second Esc quits.
 - F1 shows or hides the controls; P pauses; Backspace starts a new episode.
+- R starts and stops recording what the window shows to an mp4 (``--record-dir``).
+- Tab (in a dream) shows the real game beside the dream, restarted from the same start
+  and driven by the same actions, so the player sees what the model gets right and wrong.
 - Closing the window quits.
 """
 from __future__ import annotations
@@ -15,16 +18,28 @@ import os
 import sys
 import time
 from collections import deque
+from pathlib import Path
 
 
+CRAFTER_HELP_LINES = (
+    "W A S D   move            Space   collect / attack / drink",
+    "Tab       sleep           R T F P place stone, table, furnace, plant",
+    "1 2 3     wood/stone/iron pickaxe   4 5 6  swords",
+    "F4        pause           F2      record to mp4",
+    "F3        real game beside the dream   Backspace  new world",
+    "F1        this help       Esc     quit",
+)
 HELP_LINES = (
     "W A S D   walk            Space   jump / swim up",
     "mouse     look            arrows  walk, turn (no mouse)",
     "left      break block     right   place block",
     "1-9/wheel hotbar slot     P       pause",
     "Backspace new world       F1      this help",
+    "R/F2      record to mp4   Tab/F3  real game beside the dream",
     "Esc       free mouse; again to quit",
 )
+RECORD_SCALE = 4  # recordings are upscaled this much (nearest neighbour) for viewing
+MESSAGE_SECONDS = 4.0  # how long a status message (recording saved, ...) stays on screen
 DEFAULT_WINDOW = 640  # pixels per side when no --scale is given
 FPS_WINDOW = 30  # frames averaged for the HUD's frames-per-second figure
 
@@ -33,7 +48,8 @@ class PlayApp:
     """The play loop. ``frame()`` runs one iteration, so tests can drive it step by step."""
 
     def __init__(self, env, world_name: str, fps: int = 30, scale: int | None = None,
-                 seed: int | None = None, capture_mouse: bool = True):
+                 seed: int | None = None, capture_mouse: bool = True,
+                 real_factory=None, record_dir: str = ".", controls=None):
         import pygame
 
         from agents.keyboard import VoxelControls
@@ -49,7 +65,14 @@ class PlayApp:
                                   f"worldsim: {world_name}", resizable=True)
         self.font = pygame.font.Font(None, 22)
         self.clock = pygame.time.Clock()
-        self.controls = VoxelControls()
+        self.controls = controls if controls is not None else VoxelControls()
+        crafter = not isinstance(self.controls, VoxelControls)
+        self.help_lines = CRAFTER_HELP_LINES if crafter else HELP_LINES
+        # the player's own keys; in Crafter, P, R and Tab belong to the game
+        self.command_keys = {pygame.K_F4: "pause", pygame.K_F2: "record", pygame.K_F3: "compare"}
+        if not crafter:
+            self.command_keys.update({pygame.K_p: "pause", pygame.K_r: "record",
+                                      pygame.K_TAB: "compare"})
         self.capture_mouse = capture_mouse
         self.mouse_captured = False
         self.show_help = False
@@ -58,6 +81,14 @@ class PlayApp:
         self.steps = 0
         self.episode_return = 0.0
         self.frame_times: deque[float] = deque(maxlen=FPS_WINDOW)
+        self.real_factory = real_factory  # makes the real game for Tab (dreams only)
+        self.real = None
+        self.real_obs = None
+        self.show_real = False
+        self.record_dir = record_dir
+        self.recording: list | None = None
+        self.message, self.message_until = "", 0.0
+        self.seed = seed
         self.obs, self.info = env.reset(seed=seed)
         self.last_action = None
         if capture_mouse:
@@ -86,8 +117,14 @@ class PlayApp:
                     self.running = False
             elif event.type == pg.KEYDOWN and event.key == pg.K_F1:
                 self.show_help = not self.show_help
-            elif event.type == pg.KEYDOWN and event.key == pg.K_p:
-                self.paused = not self.paused
+            elif event.type == pg.KEYDOWN and event.key in self.command_keys:
+                command = self.command_keys[event.key]
+                if command == "pause":
+                    self.paused = not self.paused
+                elif command == "record":
+                    self.toggle_recording()
+                else:
+                    self.toggle_real()
             elif event.type == pg.KEYDOWN and event.key == pg.K_BACKSPACE:
                 self.new_episode()
             elif event.type == pg.MOUSEBUTTONDOWN and not self.mouse_captured \
@@ -102,10 +139,76 @@ class PlayApp:
                 self.controls.handle(event)
 
     def new_episode(self) -> None:
-        self.obs, self.info = self.env.reset()
+        if self.show_real:
+            self._start_together()
+        else:
+            self.obs, self.info = self.env.reset()
         self.controls.reset()
         self.steps = 0
         self.episode_return = 0.0
+
+    def say(self, text: str) -> None:
+        self.message, self.message_until = text, time.perf_counter() + MESSAGE_SECONDS
+
+    # ------------------------------------------------------------------ dream beside real
+    def _start_together(self) -> None:
+        """Restart the real game and the dream from the same start: the real game's first
+        frames (standing still) become the dream's context."""
+        import numpy as np
+
+        self.real_obs, _ = self.real.reset(seed=self.seed)
+        frames, actions = [self.real_obs], []
+        K = self.env.simulator.context
+        while len(frames) < K:
+            action = self.controls.noop
+            self.real_obs, *_ = self.real.step(action)
+            frames.append(self.real_obs)
+            actions.append(action)
+        self.obs, self.info = self.env.reset(options={"context_frames": np.stack(frames),
+                                                      "context_actions": np.stack(actions)})
+
+    def toggle_real(self) -> None:
+        if self.real_factory is None:
+            self.say("Tab compares a dream with the real game; this is the real game")
+            return
+        self.show_real = not self.show_real
+        if self.show_real:
+            if self.real is None:
+                self.real = self.real_factory()
+            self.new_episode()
+            self.say("real game (right) beside the dream (left), from the same start")
+
+    # ------------------------------------------------------------------ recording
+    def picture(self):
+        """What the window shows, at frame resolution: the frame, or dream | real."""
+        if self.show_real and self.real_obs is not None:
+            from demos.record import side_by_side
+
+            return side_by_side(self.obs, self.real_obs)
+        return self.obs
+
+    def toggle_recording(self) -> None:
+        if self.recording is None:
+            self.recording = []
+            self.say("recording (R to stop)")
+            return
+        frames, self.recording = self.recording, None
+        if not frames:
+            self.say("nothing recorded")
+            return
+        import numpy as np
+
+        from demos.record import upscale, write_video
+
+        path = Path(self.record_dir) / time.strftime("worldsim_%Y%m%d_%H%M%S.mp4")
+        n = 1
+        while path.exists():
+            path = path.with_name(f"{path.stem.split('.')[0]}_{n}.mp4")
+            n += 1
+        write_video(upscale(np.stack(frames), RECORD_SCALE), path, self.fps or 30)
+        self.last_recording = path
+        self.say(f"saved {path} ({len(frames)} frames)")
+        print(f"worldsim play: recorded {len(frames)} frames to {path}")
 
     # ------------------------------------------------------------------ loop
     def frame(self) -> None:
@@ -117,8 +220,14 @@ class PlayApp:
         if not self.paused:
             self.last_action = self.controls.action()
             self.obs, reward, terminated, truncated, self.info = self.env.step(self.last_action)
+            if self.show_real:
+                self.real_obs, _, real_term, real_trunc, _ = self.real.step(self.last_action)
+                terminated = terminated or real_term
+                truncated = truncated or real_trunc
             self.steps += 1
             self.episode_return += float(reward)
+            if self.recording is not None:
+                self.recording.append(self.picture())
             if terminated or truncated:
                 self.new_episode()
         self.draw()
@@ -136,12 +245,13 @@ class PlayApp:
 
         pg = self.pygame
         win_w, win_h = self.window.get_size()
-        h, w = self.obs.shape[:2]
+        picture = self.picture()
+        h, w = picture.shape[:2]
         k = min(win_w / w, win_h / h)  # fit the frame, keep its aspect
         rect = pg.Rect(0, 0, int(w * k), int(h * k))
         rect.center = (win_w // 2, win_h // 2)
         self.window.fill((0, 0, 0))
-        blit_scaled(self.window, self.obs, rect)
+        blit_scaled(self.window, picture, rect)
         fps = self.measured_fps()
         slow = self.fps and fps < 0.9 * self.fps
         lines = [f"{fps:5.1f} fps" + (f" (slower than {self.fps})" if slow else ""),
@@ -149,14 +259,20 @@ class PlayApp:
         if "position" in self.info:
             x, y, z = self.info["position"]
             lines.append(f"xyz {x:.1f} {y:.1f} {z:.1f}")
+        if self.recording is not None:
+            lines.append(f"REC {len(self.recording)} frames")
+        if self.show_real:
+            lines.append("left: dream   right: real game")
+        if self.message and time.perf_counter() < self.message_until:
+            lines.append(self.message)
         if self.paused:
-            lines.append("PAUSED (P)")
+            lines.append("PAUSED")
         elif not self.mouse_captured and self.capture_mouse:
             lines.append("click to look around; Esc again to quit")
         lines.append("F1 help")
         self._text(lines, (8, 6))
         if self.show_help:
-            self._text(HELP_LINES, (8, win_h // 2 - 60), box=True)
+            self._text(self.help_lines, (8, win_h // 2 - 60), box=True)
         pg.display.flip()
 
     def _text(self, lines, topleft, box: bool = False) -> None:
@@ -186,6 +302,10 @@ class PlayApp:
         self.pygame.image.save(self.window, path)
 
     def close(self) -> None:
+        if self.recording:
+            self.toggle_recording()  # quitting while recording keeps what was recorded
+        if self.real is not None:
+            self.real.close()
         self.env.close()
         self.pygame.display.quit()
 
@@ -194,8 +314,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser = parser or argparse.ArgumentParser(prog="worldsim play", description=__doc__)
     parser.add_argument("--real", action="store_true",
                         help="play the teacher game itself rather than a model's dream")
-    parser.add_argument("--world", default="voxel", choices=["voxel"],
-                        help="which world to play (default: voxel)")
+    parser.add_argument("--world", default="voxel", choices=["voxel", "crafter"],
+                        help="which world to play (default: voxel); Crafter uses its own keys")
     parser.add_argument("--checkpoint", default=None,
                         help="dream this trained model (a folder from `worldsim train`; "
                              "default: the bundled model)")
@@ -210,6 +330,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                         help="quit after this many frames (for scripts and screenshots)")
     parser.add_argument("--screenshot", default=None,
                         help="save the window to this PNG file when quitting")
+    parser.add_argument("--record-dir", default=".",
+                        help="folder for the recordings R makes (default: here)")
     parser.add_argument("--benchmark", action="store_true",
                         help="run 300 frames uncapped with a scripted walk and print the "
                              "frames per second the loop sustains")
@@ -220,16 +342,19 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     import envs  # noqa: F401  (registers the ids)
-    from envs.voxel.env import VoxelWorldEnv
+    from agents.keyboard import CrafterControls
     from envs.window import NoDisplayError
 
+    names = {"voxel": "VoxelWorld", "crafter": "Crafter"}
     if args.real:
+        from envs.teachers import make_teacher
+
         try:
-            env = VoxelWorldEnv(size=args.size)
+            env = make_teacher(args.world, size=args.size)
         except ValueError as exc:
             print(f"worldsim play: {exc}", file=sys.stderr)
             return 2
-        title = "VoxelWorld (real)"
+        title = f"{names[args.world]} (real)"
     else:
         from envs.dream import DreamEnv
         from worldsim.bench import bf16_supported
@@ -243,10 +368,21 @@ def main(argv=None) -> int:
             print(f"worldsim play: {exc}. Or play the real game: `worldsim play --real`.",
                   file=sys.stderr)
             return 2
-        title = f"VoxelWorld (dream of {env.dreams.checkpoint})"
+        title = f"{names[args.world]} (dream of {env.dreams.checkpoint})"
+    real_factory = None
+    if not args.real:
+        from envs.teachers import make_teacher
+
+        size = env.observation_space.shape[0]
+
+        def real_factory():
+            return make_teacher(args.world, size=size)
     try:
         app = PlayApp(env, title, fps=0 if args.benchmark else args.fps,
-                      scale=args.scale, seed=args.seed, capture_mouse=not args.benchmark)
+                      scale=args.scale, seed=args.seed,
+                      capture_mouse=not args.benchmark and args.world == "voxel",
+                      real_factory=real_factory, record_dir=args.record_dir,
+                      controls=CrafterControls() if args.world == "crafter" else None)
     except NoDisplayError as exc:
         print(f"worldsim play: {exc}", file=sys.stderr)
         return 1

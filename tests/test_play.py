@@ -186,3 +186,87 @@ def test_cli_play_dreams_a_checkpoint(tmp_path):
 def test_cli_help_lists_play():
     result = _cli("--help")
     assert result.returncode == 0 and "play" in result.stdout
+
+
+def test_recording_toggled_from_the_window_writes_the_steps_taken(app, tmp_path):
+    from moviepy import VideoFileClip
+
+    app.record_dir = str(tmp_path)
+    app.run(2)
+    pygame.event.post(key(pygame.K_r))
+    app.run(12)  # the R frame steps too: 12 steps recorded
+    pygame.event.post(key(pygame.K_r))
+    app.run(3)
+    assert app.recording is None
+    clip = VideoFileClip(str(app.last_recording))
+    assert abs(clip.n_frames - 12) <= 1 and list(clip.size) == [256, 256]
+    clip.close()
+
+
+def test_tab_shows_the_real_game_beside_the_dream(tmp_path):
+    from dreams import make_dream_checkpoint
+    from envs.dream import DreamEnv
+    from envs.teachers import make_teacher
+
+    ckpt = make_dream_checkpoint(tmp_path / "model", "voxel")
+    app = PlayApp(DreamEnv("voxel", ckpt), "dream", fps=0, seed=3,
+                  real_factory=lambda: make_teacher("voxel", size=64), record_dir=str(tmp_path))
+    try:
+        app.toggle_real()
+        # both restarted from the same start: the dream begins on the real game's frame
+        assert app.show_real and np.array_equal(app.obs, app.real_obs)
+        pygame.event.post(key(pygame.K_w))
+        app.run(5)
+        assert app.steps == 5 and app.picture().shape == (64, 64 + 2 + 64, 3)
+        assert not np.array_equal(app.picture()[:, 66:], app.picture()[:, :64])
+        pygame.event.post(key(pygame.K_TAB))
+        app.run(1)
+        assert not app.show_real and app.picture().shape == (64, 64, 3)
+    finally:
+        app.close()
+
+
+def test_crafter_controls_use_crafters_own_keys():
+    from agents.keyboard import CrafterControls
+    from envs.crafter import ACTION_IDS
+
+    c = CrafterControls()
+    assert c.action() == 0  # nothing held: noop
+    c.handle(key(pygame.K_w))
+    assert c.action() == ACTION_IDS["move_up"]
+    c.handle(key(pygame.K_d))
+    assert c.action() == ACTION_IDS["move_right"]  # the newest held key wins
+    c.handle(key(pygame.K_d, down=False))
+    assert c.action() == ACTION_IDS["move_up"]
+    c.handle(key(pygame.K_w, down=False))
+    c.handle(key(pygame.K_TAB))
+    c.handle(key(pygame.K_TAB, down=False))  # tapped between two frames: acts once
+    assert c.action() == ACTION_IDS["sleep"] and c.action() == 0
+
+
+def test_crafter_dream_in_the_player_keeps_p_r_tab_for_the_game(tmp_path):
+    from agents.keyboard import CrafterControls
+    from dreams import make_dream_checkpoint
+    from envs.crafter import ACTION_IDS
+    from envs.dream import DreamEnv
+
+    ckpt = make_dream_checkpoint(tmp_path / "model", "crafter")
+    app = PlayApp(DreamEnv("crafter", ckpt), "Crafter dream", fps=0, seed=1,
+                  capture_mouse=False, controls=CrafterControls(), record_dir=str(tmp_path))
+    try:
+        pygame.event.post(key(pygame.K_p))
+        app.run(1)
+        assert not app.paused and app.last_action == ACTION_IDS["place_plant"]
+        pygame.event.post(key(pygame.K_F4))
+        app.run(2)
+        assert app.paused and app.steps == 1  # F4 pauses instead
+    finally:
+        app.close()
+
+
+def test_cli_play_real_crafter(tmp_path):
+    shot = tmp_path / "crafter.png"
+    result = _cli("play", "--real", "--world", "crafter", "--size", "64", "--max-frames", "3",
+                  "--screenshot", str(shot))
+    assert result.returncode == 0, result.stderr
+    assert shot.exists()
