@@ -384,7 +384,10 @@ def main(argv=None) -> int:
                       real_factory=real_factory, record_dir=args.record_dir,
                       controls=CrafterControls() if args.world == "crafter" else None)
     except NoDisplayError as exc:
-        print(f"worldsim play: {exc}", file=sys.stderr)
+        env.close()
+        print(f"worldsim play: {exc}. Without a display, `worldsim record --world "
+              f"{args.world} --agent explorer --out run.mp4` records a video instead.",
+              file=sys.stderr)
         return 1
     try:
         if args.benchmark:

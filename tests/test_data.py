@@ -82,6 +82,13 @@ def test_mixed_worlds_or_sizes_are_refused(tmp_path):
         WindowDataset(other, context=2)
     with pytest.raises(ValueError, match="'crafter'"):
         WindowDataset(other, context=2, world="crafter")
+    actions = tmp_path / "actions"
+    actions.mkdir()
+    save_episode(actions / episode_filename(0), counting_episode(10, nvec=(3, 9)))
+    save_episode(actions / episode_filename(1), counting_episode(10, nvec=(3, 10)))
+    for kwargs in ({}, {"world": "voxel", "size": 8}):  # named or not, actions must agree
+        with pytest.raises(ValueError, match=r"actions \[3, 10\]"):
+            WindowDataset(actions, context=2, **kwargs)
 
 
 def test_corrupt_files_are_reported_and_skipped(tmp_path):

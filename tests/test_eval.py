@@ -34,10 +34,12 @@ def test_eval_writes_a_report(tmp_path, capsys):
     ckpt = make_dream_checkpoint(tmp_path / "model", "voxel")
     out = tmp_path / "report"
     assert evaluate(["--checkpoint", str(ckpt), "--data", str(data), "--out", str(out),
-                     "--frames", "50", "--starts", "6", "--threads", "1"]) == 0
+                     "--frames", "50", "--windows", "40", "--starts", "6", "--threads", "1",
+                     "--long-steps", "300", "--train-data", str(data), "--idm-steps", "30"]) == 0
     text = capsys.readouterr().out
     for row in ("reconstruction, frame", "reconstruction, crosshair", "reconstruction, hotbar",
-                "teacher-forced next frame", "open loop, step 16", "open loop, step 64"):
+                "teacher-forced next frame", "open loop, step 16", "open loop, step 64",
+                "| **camera** |", "| termination |", "| edge density |"):
         assert row in text
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["reconstruction"]["frame"]["psnr"]["n"] == 50
@@ -46,6 +48,23 @@ def test_eval_writes_a_report(tmp_path, capsys):
     # the copy baseline compares real frames: far better than an untrained model's dream
     assert roll["1"]["copy_psnr"]["mean"] > roll["1"]["psnr"]["mean"]
     assert (out / "recon.png").exists() and (out / "summary.md").read_text() in text
+    assert (out / "long_rollout.png").exists() and (out / "rollout_0.mp4").exists()
+    assert metrics["long"]["steps"] == 300
+    af = metrics["action_following"]
+    assert set(af["groups"]) == {"movement", "camera", "break/place", "hotbar"}
+    assert 0 <= af["components"]["yaw"]["real"]["balanced"] <= 1
+    assert (out / "inverse_dynamics.safetensors").exists()
+
+
+def test_frame_statistics():
+    from demos.evaluate import frame_statistics
+
+    flat = np.full((1, 16, 16, 3), 100, np.uint8)
+    stripes = flat.copy()
+    stripes[:, :, ::2] = 200
+    s_flat, s_stripes = frame_statistics(np.concatenate([flat, stripes]))
+    assert s_flat[6] == 0 and s_stripes[6] > 0.9  # edge density
+    assert s_flat[:3].tolist() == [100, 100, 100] and s_stripes[3] == 50  # spread
 
 
 def test_eval_refuses_data_too_short_for_the_horizon(tmp_path):
@@ -53,4 +72,7 @@ def test_eval_refuses_data_too_short_for_the_horizon(tmp_path):
     collect("voxel", "random", 1, 10, data, progress=False)
     ckpt = make_dream_checkpoint(tmp_path / "model", "voxel")
     with pytest.raises(SystemExit, match="shorter --horizon"):
-        evaluate(["--checkpoint", str(ckpt), "--data", str(data), "--frames", "5"])
+        evaluate(["--checkpoint", str(ckpt), "--data", str(data), "--frames", "5",
+                  "--sections", "rollout"])
+    with pytest.raises(SystemExit, match="unknown section"):
+        evaluate(["--checkpoint", str(ckpt), "--data", str(data), "--sections", "vibes"])

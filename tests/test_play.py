@@ -164,6 +164,7 @@ def test_cli_play_without_display_says_so():
                   drop=("SDL_VIDEODRIVER", "DISPLAY", "WAYLAND_DISPLAY"))
     assert result.returncode == 1
     assert "display" in result.stderr and "xvfb-run" in result.stderr
+    assert "worldsim record" in result.stderr
 
 
 def test_cli_play_without_a_model_says_what_to_do(tmp_path):

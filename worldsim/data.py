@@ -190,6 +190,9 @@ class WindowDataset:
                         + (f" with actions {reference.get('action_nvec')}"
                            if reference.get("action_nvec") else "")
                         + ": keep each world and size in its own folder")
+            for key, value in meta.items():  # what the caller left open, the first episode sets
+                if reference.get(key) is None:
+                    reference[key] = value
             if ep.steps + 1 >= self.length:
                 episodes.append(ep)
         if not episodes:
