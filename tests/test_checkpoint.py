@@ -246,3 +246,20 @@ def test_no_pickle_anywhere(tmp_path, model):
     for p in tmp_path.iterdir():
         assert p.suffix not in (".pt", ".pth", ".pkl", ".bin", ".tmp")
         assert not p.read_bytes().startswith(b"\x80")  # every pickle protocol >= 2 starts so
+
+
+def test_saved_files_are_readable_by_everyone_the_umask_allows(tmp_path):
+    import os
+    import stat
+
+    from worldsim.checkpoint import save_model
+    from worldsim.config import preset
+    from worldsim.model import WorldModel
+
+    old = os.umask(0o022)
+    try:
+        save_model(tmp_path / "m", WorldModel(preset("tiny")))
+    finally:
+        os.umask(old)
+    for f in (tmp_path / "m").iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) == 0o644, f

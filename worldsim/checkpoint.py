@@ -66,10 +66,18 @@ def _temp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _commit(tmp: Path, path: Path) -> None:
-    """fsync a finished temporary file and move it over ``path`` in one step."""
+    """fsync a finished temporary file and move it over ``path`` in one step, readable as
+    any new file is (safetensors writes owner-only files; a bundled model must not be)."""
     with open(tmp, "rb+") as fh:
         os.fsync(fh.fileno())
+    os.chmod(tmp, 0o666 & ~_umask())
     os.replace(tmp, path)
     try:  # make the rename itself durable where the platform allows it
         fd = os.open(path.parent, os.O_RDONLY)
