@@ -275,7 +275,8 @@ def format_summary(checkpoint, data, meta: dict, result: dict) -> str:
     lines = [f"# Evaluation of `{checkpoint}`", "",
              f"Held-out data: `{data}` ({result['episodes']} episodes). Model: "
              f"{meta.get('preset', '?')} preset, {meta.get('phase', '?')} phase step "
-             f"{meta.get('step', '?')}.", "",
+             f"{meta.get('step', '?')}; {result['sampling_steps']} sampling step(s) per "
+             f"frame.", "",
              "| measure | PSNR (dB) | SSIM | copy-last PSNR | copy-last SSIM |",
              "| --- | --- | --- | --- | --- |"]
     for name, d in result["reconstruction"].items():
@@ -338,6 +339,8 @@ def main(argv=None) -> int:
                    help="real episodes to train the inverse-dynamics judge on (default: the "
                         "model's training data, as its checkpoint records)")
     p.add_argument("--idm-steps", type=int, default=2500, help="inverse-dynamics training steps")
+    p.add_argument("--sampling-steps", type=int, default=None,
+                   help="Euler steps per dream frame (default: the model's)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None)
@@ -354,6 +357,14 @@ def main(argv=None) -> int:
         model, meta = load_model(args.checkpoint, device=args.device)
     except CheckpointError as exc:
         raise SystemExit(f"worldsim eval: {exc}") from exc
+    if args.sampling_steps is not None:
+        from worldsim.flow import euler_levels
+
+        try:
+            euler_levels(args.sampling_steps)
+        except ValueError as exc:
+            raise SystemExit(f"worldsim eval: {exc}") from exc
+        model.cfg.flow.sampling_steps = args.sampling_steps  # every simulator below uses it
     world, size = model.cfg.world, model.image_size
     ctx = model.cfg.dynamics.context
     out = Path(args.out) if args.out else None
@@ -368,6 +379,7 @@ def main(argv=None) -> int:
     real = frames_data.frames[pick]
     result = {"checkpoint": str(args.checkpoint), "data": str(args.data),
               "episodes": frames_data.episodes, "device": args.device, "model_meta": meta,
+              "sampling_steps": model.cfg.flow.sampling_steps,
               "sections": sections}
     result["reconstruction"], recon = reconstruction(model, real, world, args.device)
     if out is not None:

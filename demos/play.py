@@ -320,6 +320,9 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                         help="dream this trained model (a folder from `worldsim train`; "
                              "default: the bundled model)")
     parser.add_argument("--device", default="cpu", help="where the dream model runs (cpu, cuda)")
+    parser.add_argument("--sampling-steps", type=int, default=None,
+                        help="Euler steps per dream frame (1-4; default: the model's; "
+                             "fewer is faster)")
     parser.add_argument("--size", type=int, default=128,
                         help="frame size in pixels rendered by the game (default 128)")
     parser.add_argument("--scale", type=int, default=None,
@@ -362,6 +365,7 @@ def main(argv=None) -> int:
 
         try:  # bf16 where the CPU has it: the frame budget of 33 ms needs it on 2 cores
             env = DreamEnv(args.world, args.checkpoint, device=args.device,
+                           sampling_steps=args.sampling_steps,
                            precision="bf16" if args.device == "cpu" and bf16_supported()
                            else "auto")
         except (CheckpointError, ValueError) as exc:

@@ -49,20 +49,19 @@ class ActionEmbedder(nn.Module):
         return out
 
 
-def rope_tables(positions: torch.Tensor, head_dim: int):
-    """cos and sin of rotary angles for frame positions (t,) → each (t, head_dim/2)."""
+def rope_tables(positions: torch.Tensor, head_dim: int) -> torch.Tensor:
+    """Rotary angles for frame positions (t,) as unit complex numbers (t, head_dim/2)."""
     half = head_dim // 2
     freqs = ROPE_BASE ** (-torch.arange(half, device=positions.device, dtype=torch.float32) / half)
     angles = positions.float()[:, None] * freqs[None, :]
-    return torch.cos(angles), torch.sin(angles)
+    return torch.polar(torch.ones_like(angles), angles)
 
 
-def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotate pairs of channels of x (..., t, head_dim) by the frame's angles."""
-    x1, x2 = x[..., 0::2], x[..., 1::2]
-    cos, sin = cos.to(x.dtype), sin.to(x.dtype)
-    out = torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)
-    return out.flatten(-2)
+def apply_rope(x: torch.Tensor, rotation: torch.Tensor) -> torch.Tensor:
+    """Rotate pairs of channels (0, 1), (2, 3), ... of x (..., t, head_dim) by the frame's
+    angles: one complex multiplication, in float32 whatever x's dtype."""
+    pairs = torch.view_as_complex(x.float().reshape(*x.shape[:-1], -1, 2).contiguous())
+    return torch.view_as_real(pairs * rotation).flatten(-2).to(x.dtype)
 
 
 class Attention(nn.Module):
@@ -79,8 +78,8 @@ class Attention(nn.Module):
 
     def forward(self, x, rope=None, past=None, causal=False):
         """x: (B, t, D). past: (k, v) of ``s`` earlier positions, each (B, heads, s,
-        head_dim), which every query may attend to. rope: (cos, sin) for all ``s + t``
-        positions, past first. Keys are kept unrotated (rotation happens here, after the
+        head_dim), which every query may attend to. rope: rotations (s + t, head_dim/2)
+        for all positions, past first (:func:`rope_tables`). Keys are kept unrotated (rotation happens here, after the
         past is prepended), so positions count from the start of the window and a cache
         stays valid however long a rollout runs.
         Returns the output (B, t, D) and this call's unrotated (k, v)."""
@@ -94,8 +93,7 @@ class Attention(nn.Module):
             k = torch.cat([past[0], k], dim=2)
             v = torch.cat([past[1], v], dim=2)
         if rope is not None:
-            cos, sin = rope
-            q, k = apply_rope(q, cos[s:], sin[s:]), apply_rope(k, cos, sin)
+            q, k = apply_rope(q, rope[s:]), apply_rope(k, rope)
         mask = None
         if s:
             if causal and t > 1:
