@@ -335,7 +335,7 @@ def main(argv=None) -> int:
     p.add_argument("--starts", type=int, default=64, help="open-loop rollouts")
     p.add_argument("--horizon", type=int, default=max(HORIZONS), help="open-loop length")
     p.add_argument("--long-steps", type=int, default=5000, help="long-rollout length")
-    p.add_argument("--train-data", default=None,
+    p.add_argument("--train-data", default=None, nargs="+",
                    help="real episodes to train the inverse-dynamics judge on (default: the "
                         "model's training data, as its checkpoint records)")
     p.add_argument("--idm-steps", type=int, default=2500, help="inverse-dynamics training steps")
@@ -414,7 +414,9 @@ def main(argv=None) -> int:
                 write_video(upscale(pairs, 4), out / f"rollout_{i}.mp4", 10)
     if "actions" in sections:
         train_path = args.train_data or meta.get("data")
-        if not train_path or not Path(train_path).exists():
+        if isinstance(train_path, str):
+            train_path = [train_path]
+        if not train_path or not all(Path(t).exists() for t in train_path):
             raise SystemExit("worldsim eval: the action-following section trains an inverse-"
                              "dynamics model on real play; pass --train-data DIR (the "
                              f"checkpoint's training data {train_path!r} is not here)")

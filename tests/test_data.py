@@ -156,3 +156,17 @@ def test_non_image_env_is_refused_clearly():
         make_teacher("CartPole-v1")
     with pytest.raises(TeacherError, match="unknown world"):
         make_teacher("NoSuchGame-v9")
+
+
+def test_several_folders_make_one_dataset(tmp_path):
+    a, b = tmp_path / "explorer", tmp_path / "random"
+    a.mkdir()
+    b.mkdir()
+    save_episode(a / episode_filename(0), counting_episode(10))
+    save_episode(b / episode_filename(0), counting_episode(12, start=100))
+    both = WindowDataset([a, b], context=2)
+    assert len(both) == len(WindowDataset(a, context=2)) + len(WindowDataset(b, context=2))
+    assert both.episodes == 2 and both[len(both) - 1]["frames"][-1, 0, 0, 0] == 112
+    save_episode(b / episode_filename(1), counting_episode(10, world="crafter"))
+    with pytest.raises(ValueError, match="own folder"):
+        WindowDataset([a, b], context=2)

@@ -146,7 +146,8 @@ def describe(meta: dict[str, Any]) -> str:
 
 
 class WindowDataset:
-    """Windows of ``context + chunk`` consecutive frames from a folder of episodes.
+    """Windows of ``context + chunk`` consecutive frames from a folder of episodes (or a
+    list of folders, e.g. explorer and random play of one world, used together).
 
     Item ``i`` is a dict with ``frames`` ``(L, H, W, 3)`` uint8, ``actions`` ``(L-1, A)``
     int64 (action ``t`` between frame ``t`` and ``t+1``), ``rewards`` ``(L-1,)`` and
@@ -159,11 +160,16 @@ class WindowDataset:
     reported with a warning, listed in ``skipped``, and left out.
     """
 
-    def __init__(self, folder: str | Path, context: int, chunk: int = 1,
+    def __init__(self, folder: str | Path | list, context: int, chunk: int = 1,
                  world: str | None = None, size: int | None = None):
         if context < 1 or chunk < 1:
             raise ValueError(f"context and chunk must be at least 1, got {context}, {chunk}")
-        self.folder = Path(folder)
+        self.folders = [Path(f) for f in folder] if isinstance(folder, (list, tuple)) \
+            else [Path(folder)]
+        if not self.folders:
+            raise ValueError("no episode folder given")
+        self.folder = self.folders[0] if len(self.folders) == 1 else \
+            Path(" + ".join(str(f) for f in self.folders))  # for messages
         self.context, self.chunk = context, chunk
         self.length = context + chunk
         self.skipped: list[tuple[Path, str]] = []
@@ -171,7 +177,7 @@ class WindowDataset:
         reference: dict[str, Any] | None = None
         if world is not None or size is not None:
             reference = {"world": world, "size": size}
-        files = episode_files(self.folder)
+        files = [path for f in self.folders for path in episode_files(f)]
         for path in files:
             try:
                 ep = load_episode(path)

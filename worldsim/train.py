@@ -219,7 +219,7 @@ def train(args) -> int:
         model.to(dist.device)
     elif model.cfg.world != world or model.image_size != size:
         raise SystemExit(f"worldsim train: {ckpt} is a model of world {model.cfg.world!r} at "
-                         f"{model.image_size}px, but {args.data} holds {world!r} at {size}px")
+                         f"{model.image_size}px, but {' '.join(args.data)} holds {world!r} at {size}px")
     model.train()
     cfg = model.cfg
     data = WindowDataset(args.data, context=cfg.dynamics.context, chunk=cfg.dynamics.chunk,
@@ -241,7 +241,7 @@ def train(args) -> int:
         precision = "bf16" if dist.device.type == "cuda" else "fp32"
     autocast = torch.autocast(dist.device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
     started = time.time()
-    meta_base = {"data": str(args.data), "preset": args.preset, "world": world,
+    meta_base = {"data": [str(d) for d in args.data], "preset": args.preset, "world": world,
                  "hardware": f"{dist.world}x {dist.device.type} on {socket.gethostname()}",
                  "torch": torch.__version__}
 
@@ -338,7 +338,8 @@ def train(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="worldsim train", description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", required=True, help="folder of episodes from `worldsim collect`")
+    p.add_argument("--data", required=True, nargs="+",
+                   help="folder(s) of episodes from `worldsim collect`, all of one world")
     p.add_argument("--out", required=True, help="run folder (created; resumed if it exists)")
     p.add_argument("--preset", default="cpu", choices=sorted(DEFAULTS))
     p.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
