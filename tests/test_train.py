@@ -130,3 +130,22 @@ def test_overfit_model_predicts_held_transitions(tmp_path):
     assert pred.mean() > 15.5 and pred.mean() > copy.mean() + 1.5
     assert np.mean(pred > copy) >= 0.75
     assert recon.mean() - pred.mean() < 8.0
+
+
+def test_rollout_video_falls_back_to_gif_without_moviepy(tmp_path, monkeypatch):
+    import builtins
+
+    import numpy as np
+
+    real_import = builtins.__import__
+
+    def no_moviepy(name, *args, **kwargs):
+        if name.startswith("moviepy"):
+            raise ImportError("no moviepy here")
+        return real_import(name, *args, **kwargs)
+
+    video = np.zeros((5, 16, 32, 3), np.uint8)
+    assert T.write_rollout(video, tmp_path / "a.mp4").name == "a.mp4"
+    monkeypatch.setattr(builtins, "__import__", no_moviepy)
+    out = T.write_rollout(video, tmp_path / "b.mp4")
+    assert out.name == "b.gif" and out.exists()

@@ -147,6 +147,25 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
 
 
+def write_rollout(video: np.ndarray, path: Path, fps: int = 10) -> Path:
+    """An mp4 through moviepy; a GIF beside it instead where moviepy or its ffmpeg is
+    missing (a bare GPU machine), so that a training run never fails for a video."""
+    try:
+        from moviepy import ImageSequenceClip
+
+        clip = ImageSequenceClip(list(video), fps=fps).with_duration(len(video) / fps)
+        clip.write_videofile(str(path), logger=None, audio=False)
+        return path
+    except (ImportError, OSError, RuntimeError):
+        from PIL import Image
+
+        gif = path.with_suffix(".gif")
+        images = [Image.fromarray(f) for f in video]
+        images[0].save(gif, save_all=True, append_images=images[1:], loop=0,
+                       duration=round(1000 / fps))
+        return gif
+
+
 def write_samples(model: WorldModel, data: WindowDataset, folder: Path, tag: str,
                   device, rollout: bool, rollout_steps: int = 32) -> dict:
     """A reconstruction grid PNG and an open-loop rollout mp4 (real | dream); returns PSNRs."""
@@ -184,12 +203,9 @@ def write_samples(model: WorldModel, data: WindowDataset, folder: Path, tag: str
             dream = torch.stack(dream)
             truth = real[ctx:]
             out["next_frame_psnr"] = psnr(dream[:1], truth[:1])
-            from moviepy import ImageSequenceClip
-
             video = torch.cat([truth, dream], 2).cpu().numpy()
             video = np.repeat(np.repeat(video, 4, 1), 4, 2)
-            clip = ImageSequenceClip(list(video), fps=10).with_duration(len(video) / 10)
-            clip.write_videofile(str(folder / f"rollout_{tag}.mp4"), logger=None, audio=False)
+            write_rollout(video, folder / f"rollout_{tag}.mp4")
     model.train()
     return out
 
