@@ -263,3 +263,25 @@ def test_saved_files_are_readable_by_everyone_the_umask_allows(tmp_path):
         os.umask(old)
     for f in (tmp_path / "m").iterdir():
         assert stat.S_IMODE(f.stat().st_mode) == 0o644, f
+
+
+def test_export_halves_the_weights_and_still_dreams(tmp_path):
+    import numpy as np
+
+    from dreams import make_dream_checkpoint
+    from envs.dream import DreamEnv
+    from envs.voxel import NOOP
+    from worldsim.export import main as export
+
+    ckpt = make_dream_checkpoint(tmp_path / "full", "voxel")
+    assert export(["--checkpoint", str(ckpt), "--out", str(tmp_path / "half")]) == 0
+    full = (ckpt / "model.safetensors").stat().st_size
+    half = (tmp_path / "half" / "model.safetensors").stat().st_size
+    assert half < 0.6 * full
+    a, b = DreamEnv("voxel", ckpt), DreamEnv("voxel", tmp_path / "half")
+    fa, fb = a.reset(seed=1)[0], b.reset(seed=1)[0]
+    assert np.array_equal(fa, fb)  # the same start context
+    da, db = a.step(NOOP)[0].astype(int), b.step(NOOP)[0].astype(int)
+    assert np.abs(da - db).mean() < 2.0  # float16 weights dream nearly the same frame
+    with pytest.raises(SystemExit, match="another folder"):
+        export(["--checkpoint", str(ckpt), "--out", str(ckpt)])

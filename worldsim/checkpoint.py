@@ -207,18 +207,24 @@ def _check_state_dict(path: Path, got: dict[str, torch.Tensor], want: dict[str, 
 # ---------------------------------------------------------------- the model
 
 
-def save_model(folder, model: WorldModel, meta: dict | None = None) -> Path:
+def save_model(folder, model: WorldModel, meta: dict | None = None,
+               dtype: torch.dtype | None = None) -> Path:
     """Write ``model.safetensors`` and ``config.json`` into ``folder`` (created if needed).
 
     ``meta`` is free JSON about how the model was made (data, steps, preset, time,
-    hardware); it comes back from :func:`load_model`. Returns the folder.
+    hardware); it comes back from :func:`load_model`. ``dtype`` (e.g. ``torch.float16``)
+    stores floating-point tensors at that precision, half the size for shipping; loading
+    casts them back to the model's float32. Returns the folder.
     """
     folder = Path(folder)
     doc = {"format": MODEL_FORMAT, "version": MODEL_VERSION,
            "config": model.cfg.to_dict(), "meta": dict(meta or {})}
     _to_json(doc, "meta", folder / CONFIG_FILE)  # fail before writing anything
     folder.mkdir(parents=True, exist_ok=True)
-    _write_tensors(folder / WEIGHTS_FILE, model.state_dict(),
+    state = model.state_dict()
+    if dtype is not None:
+        state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
+    _write_tensors(folder / WEIGHTS_FILE, state,
                    {"format": MODEL_FORMAT, "version": str(MODEL_VERSION)})
     _write_json(folder / CONFIG_FILE, doc)
     return folder

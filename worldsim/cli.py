@@ -35,6 +35,12 @@ def _record(argv) -> int:
     return record.main(argv)
 
 
+def _export(argv) -> int:
+    from worldsim import export
+
+    return export.main(argv)
+
+
 def _eval(argv) -> int:
     from demos import evaluate
 
@@ -47,6 +53,7 @@ COMMANDS = {
     "collect": (_collect, "record teacher play (episodes) to disk for training"),
     "bench": (_bench, "time how fast each model preset produces frames on this machine"),
     "train": (_train, "train a world model (autoencoder, then dynamics) on collected episodes"),
+    "export": (_export, "write a trained model as a half-precision folder to ship or share"),
     "eval": (_eval, "measure a trained model against held-out teacher play (PSNR, SSIM, ...)"),
 }
 

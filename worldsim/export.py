@@ -1,0 +1,49 @@
+"""``worldsim export``: a trained model as a folder to ship or share.
+
+    worldsim export --checkpoint runs/voxel/model --out voxel-model   # float16, half the size
+
+Writes ``model.safetensors`` (floating-point weights at ``--dtype``), ``config.json`` (its
+meta records the export) and ``starts.safetensors``; no optimizer state. The folder loads
+anywhere a checkpoint does (``checkpoint=``, ``--checkpoint``), weights cast back to
+float32.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+import torch
+
+from .checkpoint import STARTS_FILE, CheckpointError, load_model, save_model
+
+DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
+
+
+def export(checkpoint, out, dtype: str = "float16") -> Path:
+    model, meta = load_model(checkpoint)
+    starts = Path(checkpoint) / STARTS_FILE
+    if not starts.exists():
+        raise CheckpointError(f"{checkpoint} has no {STARTS_FILE}: a dream needs start "
+                              f"contexts (`worldsim train` writes them)")
+    out = Path(out)
+    if out.resolve() == Path(checkpoint).resolve():
+        raise ValueError("export to another folder than the checkpoint's")
+    save_model(out, model, dict(meta, exported_dtype=dtype), dtype=DTYPES[dtype])
+    shutil.copyfile(starts, out / STARTS_FILE)
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="worldsim export", description=__doc__.split("\n\n")[0])
+    p.add_argument("--checkpoint", required=True, help="model folder (RUN/model)")
+    p.add_argument("--out", required=True, help="folder to write")
+    p.add_argument("--dtype", default="float16", choices=sorted(DTYPES))
+    args = p.parse_args(argv)
+    try:
+        out = export(args.checkpoint, args.out, args.dtype)
+    except (CheckpointError, ValueError) as exc:
+        raise SystemExit(f"worldsim export: {exc}") from exc
+    size = sum(f.stat().st_size for f in out.iterdir()) / 2**20
+    print(f"exported {args.checkpoint} to {out} ({args.dtype}, {size:.1f} MiB)")
+    return 0
