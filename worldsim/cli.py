@@ -2,59 +2,19 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 
-def _play(argv) -> int:
-    from demos import play
-
-    return play.main(argv)
-
-
-def _collect(argv) -> int:
-    from demos import collect
-
-    return collect.main(argv)
-
-
-def _train(argv) -> int:
-    from worldsim import train
-
-    return train.main(argv)
-
-
-def _bench(argv) -> int:
-    from worldsim import bench
-
-    return bench.main(argv)
-
-
-def _record(argv) -> int:
-    from demos import record
-
-    return record.main(argv)
-
-
-def _export(argv) -> int:
-    from worldsim import export
-
-    return export.main(argv)
-
-
-def _eval(argv) -> int:
-    from demos import evaluate
-
-    return evaluate.main(argv)
-
-
+# command: (module with a main(argv), what it does); modules are imported only when run
 COMMANDS = {
-    "play": (_play, "play a world in a window with keyboard and mouse"),
-    "record": (_record, "record an agent playing a dream or the real game to mp4 or GIF"),
-    "collect": (_collect, "record teacher play (episodes) to disk for training"),
-    "bench": (_bench, "time how fast each model preset produces frames on this machine"),
-    "train": (_train, "train a world model (autoencoder, then dynamics) on collected episodes"),
-    "export": (_export, "write a trained model as a half-precision folder to ship or share"),
-    "eval": (_eval, "measure a trained model against held-out teacher play (PSNR, SSIM, ...)"),
+    "play": ("demos.play", "play a world in a window with keyboard and mouse"),
+    "record": ("demos.record", "record an agent playing a dream or the real game to mp4 or GIF"),
+    "collect": ("demos.collect", "record teacher play (episodes) to disk for training"),
+    "bench": ("worldsim.bench", "time how fast each model preset produces frames on this machine"),
+    "train": ("worldsim.train", "train a world model (autoencoder, then dynamics) on collected episodes"),
+    "export": ("worldsim.export", "write a trained model as a half-precision folder to ship or share"),
+    "eval": ("demos.evaluate", "measure a trained model against held-out teacher play (PSNR, SSIM, ...)"),
 }
 
 
@@ -70,7 +30,8 @@ def main(argv=None) -> int:
         parser.print_help()
         return 0
     ns = parser.parse_args(argv[:1])
-    return COMMANDS[ns.command][0](argv[1:])
+    module = importlib.import_module(COMMANDS[ns.command][0])
+    return module.main(argv[1:])
 
 
 if __name__ == "__main__":
