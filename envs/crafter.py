@@ -53,6 +53,7 @@ import numpy as np
 from crafter import constants as _crafter_data
 from gymnasium import spaces
 
+from .seeding import Episodes
 from .window import HumanRenderMixin
 
 ACTION_NAMES: tuple[str, ...] = tuple(_crafter_data.actions)  # index = action id
@@ -153,6 +154,7 @@ class CrafterEnv(HumanRenderMixin, gym.Env):
         self._game = crafter.Env(area=(64, 64), view=VIEW_TILES, size=(self.size, self.size),
                                  reward=True, length=None, seed=0)
         self._check_crafter(self._game)
+        self._episodes = Episodes()
         self.base_seed: int | None = None
         self.episode = -1
         self._started = False
@@ -183,18 +185,8 @@ class CrafterEnv(HumanRenderMixin, gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         options = options or {}
-        if seed is not None:
-            self.base_seed, self.episode = int(seed), -1
-        elif self.base_seed is None:  # never seeded: draw one from the env's generator
-            self.base_seed, self.episode = int(self.np_random.integers(2**31)), -1
-        if "episode" in options:
-            episode = options["episode"]
-            if (isinstance(episode, bool) or not isinstance(episode, (int, np.integer))
-                    or episode < 0):
-                raise ValueError(f"options['episode'] must be a non-negative int, got {episode!r}")
-            self.episode = int(episode)
-        else:
-            self.episode += 1
+        self.base_seed, self.episode = self._episodes.next(
+            seed, options.get("episode"), lambda: self.np_random.integers(2**31))
         # crafter.Env.reset() adds one to _episode, then builds the world from
         # hash((_seed, _episode)): set both so that it builds episode `self.episode`
         self._game._seed = self.base_seed

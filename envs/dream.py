@@ -28,7 +28,8 @@ from gymnasium.vector.utils import batch_space
 from worldsim.checkpoint import CheckpointError, load_model, load_starts
 from worldsim.simulator import WorldSimulator
 
-from .teachers import make_teacher, to_vector
+from .seeding import Episodes
+from .teachers import action_nvec, make_teacher, to_vector
 from .window import HumanRenderMixin
 
 RENDER_FPS = 30
@@ -76,16 +77,12 @@ class Dreams:
             self.keys_to_action = self.keys_to_action() if self.keys_to_action else None
         finally:
             teacher.close()
-        want = tuple(np.atleast_1d(getattr(self.action_space, "nvec", None)
-                                   if isinstance(self.action_space, spaces.MultiDiscrete)
-                                   else [self.action_space.n]))
-        if tuple(int(n) for n in want) != tuple(model.action_nvec):
+        if tuple(action_nvec(self.action_space)) != tuple(model.action_nvec):
             raise CheckpointError(f"checkpoint {path} was trained with actions "
                                   f"{list(model.action_nvec)}, but {world!r} has {self.action_space}")
         self.world = world
         self.num = num
-        self.seeds = [None] * num
-        self.episodes = [0] * num
+        self.rows = [Episodes() for _ in range(num)]
         self.steps = np.zeros(num, dtype=np.int64)
 
     # ---------------------------------------------------------------- actions
@@ -118,25 +115,14 @@ class Dreams:
         return vectors
 
     # ---------------------------------------------------------------- episodes
-    def next_episode(self, row: int, seed: int | None, episode: int | None) -> tuple[int, int]:
-        if seed is not None:
-            self.seeds[row], self.episodes[row] = int(seed), 0
-        elif self.seeds[row] is None:  # never seeded: a seed from the OS
-            self.seeds[row], self.episodes[row] = int(np.random.SeedSequence().entropy % 2**63), 0
-        else:
-            self.episodes[row] += 1
-        if episode is not None:
-            self.episodes[row] = int(episode)
-        return self.seeds[row], self.episodes[row]
-
     def start(self, rows: list[int], seeds: list, episodes: list | None = None,
               frames=None, actions=None) -> tuple[np.ndarray, list[dict]]:
         """(Re)start the dreams in ``rows``: their next episode (or episode ``episodes[i]``
         of seed ``seeds[i]``), from a shipped start context or the given one."""
         starts, noise_seeds, infos = [], [], []
         for i, row in enumerate(rows):
-            seed, episode = self.next_episode(row, seeds[i],
-                                              None if episodes is None else episodes[i])
+            seed, episode = self.rows[row].next(
+                seeds[i], None if episodes is None else episodes[i], _os_seed)
             rng = np.random.default_rng(np.random.SeedSequence([seed, episode]))
             starts.append(int(rng.integers(len(self.starts[0]))))
             noise_seeds.append(int(rng.integers(2**63)))
@@ -145,8 +131,7 @@ class Dreams:
             self.steps[row] = 0
         if frames is None:
             frames, actions = self.starts[0][starts], self.starts[1][starts]
-        obs = self.sim.reset(frames, actions, noise_seeds,
-                             rows=None if not self.sim.started else rows)
+        obs = self.sim.reset(frames, actions, noise_seeds, rows=rows)
         return obs.cpu().numpy(), infos
 
     def context_from_options(self, options: dict, count: int):
@@ -164,6 +149,10 @@ class Dreams:
                 raise ValueError(f"context_actions must be integers, got dtype {acts.dtype}")
             acts = acts[..., None] - int(self.action_space.start)
         return frames, acts
+
+
+def _os_seed() -> int:
+    return int(np.random.SeedSequence().entropy % 2**63)
 
 
 def _check_kwargs(render_mode, modes):
@@ -225,7 +214,7 @@ class DreamEnv(HumanRenderMixin, gym.Env):
         self.dreams.steps[0] += 1
         if self.render_mode == "human":
             self._show()
-        info = {"seed": self.dreams.seeds[0], "episode": self.dreams.episodes[0],
+        info = {"seed": self.dreams.rows[0].seed, "episode": self.dreams.rows[0].episode,
                 "step": int(self.dreams.steps[0]), "termination_prob": float(p_end[0])}
         return self._frame.copy(), float(reward[0]), bool(terminated[0]), False, info
 

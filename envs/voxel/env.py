@@ -19,6 +19,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from ..seeding import Episodes
 from ..window import HumanRenderMixin
 from . import actions as A
 from . import blocks as B
@@ -60,6 +61,7 @@ class VoxelWorldEnv(HumanRenderMixin, gym.Env):
         self.action_space = A.action_space()
         self.hud = Hud(self.size, self.size)
         self.game: VoxelGame | None = None
+        self._episodes = Episodes()
         self.base_seed: int | None = None
         self.episode = -1
         self._frame = np.zeros((self.size, self.size, 3), np.uint8)
@@ -68,17 +70,8 @@ class VoxelWorldEnv(HumanRenderMixin, gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         options = options or {}
-        if seed is not None:
-            self.base_seed, self.episode = int(seed), -1
-        elif self.base_seed is None:  # never seeded: draw one from the env's generator
-            self.base_seed, self.episode = int(self.np_random.integers(2**31)), -1
-        if "episode" in options:
-            episode = options["episode"]
-            if not isinstance(episode, (int, np.integer)) or episode < 0:
-                raise ValueError(f"options['episode'] must be a non-negative int, got {episode!r}")
-            self.episode = int(episode)
-        else:
-            self.episode += 1
+        self.base_seed, self.episode = self._episodes.next(
+            seed, options.get("episode"), lambda: self.np_random.integers(2**31))
         self.game = VoxelGame(episode_rng(self.base_seed, self.episode), self.shape)
         self.logs_collected = 0
         self._draw()
