@@ -407,7 +407,8 @@ def main(argv=None) -> int:
         result["rollout"] = rollouts(model, long_windows, args.starts, args.horizon, args.seed,
                                      args.device, videos)
         if videos:
-            from demos.record import side_by_side, upscale, write_video
+            from demos.record import side_by_side
+            from worldsim.video import upscale, write_video
 
             for i, (truth, dream) in enumerate(videos):
                 pairs = np.stack([side_by_side(r, d) for r, d in zip(truth, dream)])

@@ -89,6 +89,7 @@ class PlayApp:
         self.recording: list | None = None
         self.message, self.message_until = "", 0.0
         self.seed = seed
+        self.seed_used = False  # the real game beside a dream starts from --seed once
         self.obs, self.info = env.reset(seed=seed)
         self.last_action = None
         if capture_mouse:
@@ -153,19 +154,13 @@ class PlayApp:
     # ------------------------------------------------------------------ dream beside real
     def _start_together(self) -> None:
         """Restart the real game and the dream from the same start: the real game's first
-        frames (standing still) become the dream's context."""
-        import numpy as np
+        frames (standing still) become the dream's context. ``--seed`` picks the first
+        such start; later ones are the real game's next episodes."""
+        from envs.dream import start_beside
 
-        self.real_obs, _ = self.real.reset(seed=self.seed)
-        frames, actions = [self.real_obs], []
-        K = self.env.simulator.context
-        while len(frames) < K:
-            action = self.controls.noop
-            self.real_obs, *_ = self.real.step(action)
-            frames.append(self.real_obs)
-            actions.append(action)
-        self.obs, self.info = self.env.reset(options={"context_frames": np.stack(frames),
-                                                      "context_actions": np.stack(actions)})
+        seed, self.seed_used = (None, True) if self.seed_used else (self.seed, True)
+        self.obs, self.info, self.real_obs, _ = start_beside(
+            self.env, self.real, seed, lambda obs, info: self.controls.noop)
 
     def toggle_real(self) -> None:
         if self.real_factory is None:
@@ -198,7 +193,7 @@ class PlayApp:
             return
         import numpy as np
 
-        from demos.record import upscale, write_video
+        from worldsim.video import upscale, write_video
 
         path = Path(self.record_dir) / time.strftime("worldsim_%Y%m%d_%H%M%S.mp4")
         n = 1

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from worldsim.video import upscale, write_video
+
 SEPARATOR = 2  # pixels (at frame scale) between the dream and the real game
 FORMATS = (".mp4", ".gif")
 
@@ -40,30 +42,6 @@ def episode_paths(out: Path, episodes: int) -> list[Path]:
     if episodes == 1:
         return [out]
     return [out.with_name(f"{out.stem}_{i:03d}{out.suffix}") for i in range(episodes)]
-
-
-def upscale(frames: np.ndarray, scale: int) -> np.ndarray:
-    return np.repeat(np.repeat(frames, scale, axis=1), scale, axis=2)
-
-
-def write_video(frames: np.ndarray, path: Path, fps: int) -> None:
-    """mp4 through moviepy (H.264, yuv420p: plays everywhere); GIF through Pillow, one GIF
-    frame per frame (Pillow merges a frame identical to the one before into it, adding
-    its duration)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".gif":
-        from PIL import Image
-
-        images = [Image.fromarray(f) for f in frames]
-        images[0].save(path, save_all=True, append_images=images[1:], loop=0,
-                       duration=round(1000 / fps))
-        return
-    from moviepy import ImageSequenceClip
-
-    clip = ImageSequenceClip(list(frames), fps=fps)
-    clip.write_videofile(str(path), fps=fps, codec="libx264", audio=False, logger=None,
-                         ffmpeg_params=["-pix_fmt", "yuv420p"])
-    clip.close()
 
 
 def side_by_side(dream: np.ndarray, real: np.ndarray) -> np.ndarray:
@@ -80,24 +58,14 @@ def record_episode(agent, steps: int, seed: int, real=None, dream=None, act_on: 
     ``both``)."""
     agent.reset(seed)
     frames = []
-    if real is not None:
+    if dream is None:
         obs_r, info_r = real.reset(seed=seed)
-    if dream is not None and real is not None:
-        # the dream's context: the first frames of the real game and the actions between
-        K = dream.simulator.context
-        ctx_frames, ctx_actions = [obs_r], []
-        while len(ctx_frames) < K:
-            action = agent.act(obs_r, info_r)
-            obs_r, _, term, trunc, info_r = real.step(action)
-            ctx_frames.append(obs_r)
-            ctx_actions.append(action)
-            if term or trunc:  # the game ended during the context: start it again
-                obs_r, info_r = real.reset()
-                ctx_frames, ctx_actions = [obs_r], []
-        obs_d, info_d = dream.reset(seed=seed, options={
-            "context_frames": np.stack(ctx_frames), "context_actions": np.stack(ctx_actions)})
-    elif dream is not None:
+    elif real is None:
         obs_d, info_d = dream.reset(seed=seed)
+    else:  # the dream starts from the real game's first frames
+        from envs.dream import start_beside
+
+        obs_d, info_d, obs_r, info_r = start_beside(dream, real, seed, agent.act)
 
     def picture():
         if show == "both":

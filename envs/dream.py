@@ -219,6 +219,27 @@ class DreamEnv(HumanRenderMixin, gym.Env):
         return self._frame.copy(), float(reward[0]), bool(terminated[0]), False, info
 
 
+def start_beside(dream: DreamEnv, real: gym.Env, seed: int | None, act):
+    """Start the real game and the dream from the same place: the real game is reset (with
+    ``seed``) and plays its first ``context - 1`` steps with ``act(obs, info)`` (starting
+    again if it ends meanwhile); those frames and the actions between them are the dream's
+    context, so the dream begins on the real game's frame. Returns
+    ``(dream_obs, dream_info, real_obs, real_info)``."""
+    real_obs, real_info = real.reset(seed=seed)
+    frames, actions = [real_obs], []
+    while len(frames) < dream.simulator.context:
+        action = act(real_obs, real_info)
+        real_obs, _, terminated, truncated, real_info = real.step(action)
+        frames.append(real_obs)
+        actions.append(action)
+        if terminated or truncated:
+            real_obs, real_info = real.reset()
+            frames, actions = [real_obs], []
+    obs, info = dream.reset(seed=seed, options={"context_frames": np.stack(frames),
+                                                "context_actions": np.stack(actions)})
+    return obs, info, real_obs, real_info
+
+
 class DreamVectorEnv(gym.vector.VectorEnv):
     """``num_envs`` dreams stepped together in one batch on the model's device.
 

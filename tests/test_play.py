@@ -220,6 +220,9 @@ def test_tab_shows_the_real_game_beside_the_dream(tmp_path):
         app.run(5)
         assert app.steps == 5 and app.picture().shape == (64, 64 + 2 + 64, 3)
         assert not np.array_equal(app.picture()[:, 66:], app.picture()[:, :64])
+        assert app.real.unwrapped.episode == 0
+        app.new_episode()  # Backspace: the next world, not --seed's first one again
+        assert app.real.unwrapped.episode == 1 and np.array_equal(app.obs, app.real_obs)
         pygame.event.post(key(pygame.K_TAB))
         app.run(1)
         assert not app.show_real and app.picture().shape == (64, 64, 3)

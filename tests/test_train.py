@@ -144,8 +144,12 @@ def test_rollout_video_falls_back_to_gif_without_moviepy(tmp_path, monkeypatch):
             raise ImportError("no moviepy here")
         return real_import(name, *args, **kwargs)
 
+    from worldsim.video import write_video
+
     video = np.zeros((5, 16, 32, 3), np.uint8)
-    assert T.write_rollout(video, tmp_path / "a.mp4").name == "a.mp4"
+    assert write_video(video, tmp_path / "a.mp4", 10, gif_fallback=True).name == "a.mp4"
     monkeypatch.setattr(builtins, "__import__", no_moviepy)
-    out = T.write_rollout(video, tmp_path / "b.mp4")
+    out = write_video(video, tmp_path / "b.mp4", 10, gif_fallback=True)
     assert out.name == "b.gif" and out.exists()
+    with pytest.raises(ImportError):  # asked for an mp4 without the fallback: an error
+        write_video(video, tmp_path / "c.mp4", 10)

@@ -36,6 +36,7 @@ from .config import preset
 from .data import WindowDataset
 from .flow import flow_loss
 from .model import WorldModel
+from .video import write_video
 
 PHASES = ("autoencoder", "dynamics", "done")
 WARMUP_STEPS = 200  # linear learning-rate warm-up at the start of each phase
@@ -147,25 +148,6 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
 
 
-def write_rollout(video: np.ndarray, path: Path, fps: int = 10) -> Path:
-    """An mp4 through moviepy; a GIF beside it instead where moviepy or its ffmpeg is
-    missing (a bare GPU machine), so that a training run never fails for a video."""
-    try:
-        from moviepy import ImageSequenceClip
-
-        clip = ImageSequenceClip(list(video), fps=fps).with_duration(len(video) / fps)
-        clip.write_videofile(str(path), logger=None, audio=False)
-        return path
-    except (ImportError, OSError, RuntimeError):
-        from PIL import Image
-
-        gif = path.with_suffix(".gif")
-        images = [Image.fromarray(f) for f in video]
-        images[0].save(gif, save_all=True, append_images=images[1:], loop=0,
-                       duration=round(1000 / fps))
-        return gif
-
-
 def write_samples(model: WorldModel, data: WindowDataset, folder: Path, tag: str,
                   device, rollout: bool, rollout_steps: int = 32) -> dict:
     """A reconstruction grid PNG and an open-loop rollout mp4 (real | dream); returns PSNRs."""
@@ -205,7 +187,7 @@ def write_samples(model: WorldModel, data: WindowDataset, folder: Path, tag: str
             out["next_frame_psnr"] = psnr(dream[:1], truth[:1])
             video = torch.cat([truth, dream], 2).cpu().numpy()
             video = np.repeat(np.repeat(video, 4, 1), 4, 2)
-            write_rollout(video, folder / f"rollout_{tag}.mp4")
+            write_video(video, folder / f"rollout_{tag}.mp4", 10, gif_fallback=True)
     model.train()
     return out
 
