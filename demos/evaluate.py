@@ -92,7 +92,7 @@ def teacher_forced(model, data: WindowDataset, index: np.ndarray, device) -> dic
     keys = ("before", "real", "dream", "actions", "reward", "reward_pred", "end", "end_prob")
     out = {k: [] for k in keys}
     for start in range(0, len(index), BATCH):
-        w = data._gather(index[start:start + BATCH])
+        w = data.gather(index[start:start + BATCH])
         sim = WorldSimulator(model, len(w["frames"]), device)
         sim.reset(w["frames"][:, :ctx], w["actions"][:, :ctx - 1], seeds=index[start:start + BATCH])
         frames, reward, _, p_end = sim.step(w["actions"][:, ctx - 1])
@@ -117,7 +117,7 @@ def rollouts(model, data: WindowDataset, count: int, horizon: int, seed: int, de
     per_h = {h: {"psnr": [], "ssim": [], "copy_psnr": [], "copy_ssim": []} for h in HORIZONS
              if h <= horizon}
     for start in range(0, len(index), BATCH):
-        w = data._gather(index[start:start + BATCH])
+        w = data.gather(index[start:start + BATCH])
         B = len(w["frames"])
         sim = WorldSimulator(model, B, device)
         sim.reset(w["frames"][:, :ctx], w["actions"][:, :ctx - 1], seeds=index[start:start + B])
@@ -210,7 +210,7 @@ def long_rollout(model, data: WindowDataset, steps: int, seed: int, device,
     percentile)."""
     ctx = model.cfg.dynamics.context
     rng = np.random.default_rng(seed)
-    w = data._gather(rng.integers(len(data), size=1))
+    w = data.gather(rng.integers(len(data), size=1))
     actions = np.concatenate([data.actions] * (steps // len(data.actions) + 1))[:steps]
     sim = WorldSimulator(model, 1, device)
     sim.reset(w["frames"][:, :ctx], w["actions"][:, :ctx - 1], seeds=[seed])
@@ -428,8 +428,8 @@ def main(argv=None) -> int:
         del train
     if "heads" in sections:
         # every held-out step with a reward or an ending, beside the random ones
-        ev = np.flatnonzero((np.abs(windows.rewards[windows._action0 + ctx - 1]) >= 0.5)
-                            | windows.terminated[windows._action0 + ctx - 1])
+        last = windows.transition_index(ctx - 1)
+        ev = np.flatnonzero((np.abs(windows.rewards[last]) >= 0.5) | windows.terminated[last])
         ev = rng.permutation(ev)[:args.windows]
         extra = teacher_forced(model, windows, ev, args.device) if len(ev) else None
         both = forced if extra is None else {k: np.concatenate([forced[k], extra[k]])

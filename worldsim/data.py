@@ -224,7 +224,13 @@ class WindowDataset:
     def __len__(self) -> int:
         return len(self._frame0)
 
-    def _gather(self, index: np.ndarray) -> dict[str, np.ndarray]:
+    def transition_index(self, t: int) -> np.ndarray:
+        """For every window, where its transition ``t`` (0: between its first two frames)
+        sits in ``actions``, ``rewards`` and ``terminated``."""
+        return self._action0 + t
+
+    def gather(self, index: np.ndarray) -> dict[str, np.ndarray]:
+        """The windows at ``index`` (an int array), stacked as in :meth:`sample`."""
         f = self._frame0[index][:, None] + np.arange(self.length)  # (B, L)
         a = self._action0[index][:, None] + np.arange(self.length - 1)  # (B, L-1)
         return {"frames": self.frames[f], "actions": self.actions[a],
@@ -233,7 +239,7 @@ class WindowDataset:
     def __getitem__(self, i: int) -> dict[str, np.ndarray]:
         if not -len(self) <= i < len(self):
             raise IndexError(f"window {i} out of range for {len(self)} windows")
-        return {k: v[0] for k, v in self._gather(np.array([i % len(self)])).items()}
+        return {k: v[0] for k, v in self.gather(np.array([i % len(self)])).items()}
 
     @property
     def longest(self) -> int:
@@ -256,4 +262,4 @@ class WindowDataset:
 
     def sample(self, batch: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         """A batch of uniformly random windows, stacked: frames ``(B, L, H, W, 3)``."""
-        return self._gather(rng.integers(0, len(self), size=batch))
+        return self.gather(rng.integers(0, len(self), size=batch))
