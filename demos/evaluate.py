@@ -172,7 +172,9 @@ def action_following(model, world: str, train_data, forced: dict, steps: int, se
         ks = [names.index(m) for m in members]
         r = float(np.mean([real[k]["balanced"] for k in ks]))
         d = float(np.mean([dream[k]["balanced"] for k in ks]))
-        result["groups"][group] = {"real": r, "dream": d, "ratio": d / r if r > 0 else 0.0}
+        c = float(np.mean([real[k]["chance"] for k in ks]))
+        result["groups"][group] = {"real": r, "dream": d, "chance": c,
+                                   "ratio": d / r if r > 0 else 0.0}
     return result
 
 
@@ -293,12 +295,17 @@ def format_summary(checkpoint, data, meta: dict, result: dict) -> str:
     if "action_following" in result:
         af = result["action_following"]
         lines += ["", "## Action following (inverse-dynamics balanced accuracy)", "",
-                  "| component | real pairs | dream pairs | dream / real |", "| --- | --- | --- | --- |"]
+                  "| component | real pairs | dream pairs | dream / real | guessing |",
+                  "| --- | --- | --- | --- | --- |"]
         for name, d in af["components"].items():
             r, dr = d["real"]["balanced"], d["dream"]["balanced"]
-            lines.append(f"| {name} | {r:.3f} | {dr:.3f} | {dr / r if r else 0:.2f} |")
+            lines.append(f"| {name} | {r:.3f} | {dr:.3f} | {dr / r if r else 0:.2f} | "
+                         f"{d['real']['chance']:.3f} |")
         for name, d in af["groups"].items():
-            lines.append(f"| **{name}** | {d['real']:.3f} | {d['dream']:.3f} | {d['ratio']:.2f} |")
+            lines.append(f"| **{name}** | {d['real']:.3f} | {d['dream']:.3f} | {d['ratio']:.2f} | "
+                         f"{d['chance']:.3f} |")
+        lines += ["", "A ratio means something only where the judge reads real pairs clearly "
+                  "better than guessing."]
     if "heads" in result:
         h = result["heads"]
         lines += ["", "## Reward and termination heads (teacher-forced steps)", "",

@@ -53,6 +53,7 @@ def test_eval_writes_a_report(tmp_path, capsys):
     af = metrics["action_following"]
     assert set(af["groups"]) == {"movement", "camera", "break/place", "hotbar"}
     assert 0 <= af["components"]["yaw"]["real"]["balanced"] <= 1
+    assert 0 < af["groups"]["camera"]["chance"] <= 0.5
     assert (out / "inverse_dynamics.safetensors").exists()
 
 

@@ -79,11 +79,13 @@ def train_idm(data, steps: int = 1500, batch: int = 64, lr: float = 1e-3, seed: 
 
 
 def accuracy(predicted: np.ndarray, actual: np.ndarray) -> dict:
-    """Per component: plain accuracy and balanced accuracy (the mean of per-class recalls
-    over the classes that occur), since most steps do nothing on most components."""
+    """Per component: plain accuracy, balanced accuracy (the mean of per-class recalls
+    over the classes that occur, since most steps do nothing on most components) and the
+    balanced accuracy of guessing (one over the number of classes that occur)."""
     out = {}
     for k in range(actual.shape[1]):
         p, a = predicted[:, k], actual[:, k]
         recalls = [float(np.mean(p[a == c] == c)) for c in np.unique(a)]
-        out[k] = {"accuracy": float(np.mean(p == a)), "balanced": float(np.mean(recalls))}
+        out[k] = {"accuracy": float(np.mean(p == a)), "balanced": float(np.mean(recalls)),
+                  "chance": 1.0 / len(recalls)}
     return out
