@@ -11,7 +11,7 @@ teacher, and its frames are compared with the teacher's:
   the crosshair and hotbar (the parts of the HUD a player reads);
 - ``forced``: the teacher-forced next frame, one step from a real context;
 - ``rollout``: the dream runs on its own frames for 64 steps; PSNR and SSIM at horizons
-  1, 4, 16 and 64, and side-by-side videos (real | dream);
+  1, 4, 16 and 64, and side-by-side videos (dream | real, as `worldsim record --side-by-side` and the player show them);
 - ``actions``: action following. An inverse-dynamics model trained on real pairs of the
   training data reads the action from held-out real pairs and from dream pairs (the same
   first frame, the dream's next frame); balanced accuracy per component and per group
@@ -110,7 +110,7 @@ def teacher_forced(model, data: WindowDataset, index: np.ndarray, device) -> dic
 def rollouts(model, data: WindowDataset, count: int, horizon: int, seed: int, device,
              videos: list | None = None) -> dict:
     """Open-loop dreams of ``horizon`` steps from ``count`` real starts; the first few
-    (real | dream) go to ``videos`` as frame arrays."""
+    (dream | real) go to ``videos`` as frame arrays."""
     ctx = model.cfg.dynamics.context
     rng = np.random.default_rng(seed)
     index = rng.choice(len(data), size=min(count, len(data)), replace=False)
@@ -418,7 +418,7 @@ def main(argv=None) -> int:
             from worldsim.video import upscale, write_video
 
             for i, (truth, dream) in enumerate(videos):
-                pairs = np.stack([side_by_side(r, d) for r, d in zip(truth, dream)])
+                pairs = np.stack([side_by_side(d, r) for r, d in zip(truth, dream)])
                 write_video(upscale(pairs, 4), out / f"rollout_{i}.mp4", 10)
     if "actions" in sections:
         train_path = args.train_data or meta.get("data")
