@@ -13,10 +13,13 @@ action vector per frame:
 """
 from __future__ import annotations
 
+import gymnasium
 import numpy as np
 import pygame
 
 from envs.voxel import actions as A
+
+from .base import Agent
 
 MOUSE_DEGREES_PER_PIXEL = 0.15  # Minecraft's default sensitivity is close to this
 KEY_TURN_DEGREES = 5.0  # turn per frame while an arrow key is held
@@ -27,10 +30,14 @@ LEFT_BUTTON, RIGHT_BUTTON = 1, 3
 WHEEL_UP, WHEEL_DOWN = 4, 5  # legacy button numbers some platforms send for the wheel
 
 
-class VoxelControls:
-    """Keyboard and mouse state → one VoxelWorld action per frame."""
+class VoxelControls(Agent):
+    """Keyboard and mouse state → one VoxelWorld action per frame. As an :class:`Agent`,
+    ``act`` ignores the observation: the human sees it in the window."""
+
+    name = "keyboard"
 
     def __init__(self, sensitivity: float = MOUSE_DEGREES_PER_PIXEL, n_slots: int = 9):
+        super().__init__(A.action_space())
         self.sensitivity = sensitivity
         self.n_slots = n_slots
         self.held: set[int] = set()
@@ -41,8 +48,11 @@ class VoxelControls:
         self.slot = 0
         self.slot_request: int | None = None
 
-    def reset(self) -> None:
+    def reset(self, seed: int | None = None) -> None:
         self.__init__(self.sensitivity, self.n_slots)
+
+    def act(self, obs=None, info=None) -> np.ndarray:
+        return self.action()
 
     @property
     def noop(self):
@@ -139,24 +149,31 @@ class VoxelControls:
         )
 
 
-class CrafterControls:
+class CrafterControls(Agent):
     """Crafter's own key layout (``envs.crafter.KEYS``: W A S D move, space does, Tab
     sleeps, R T F P place, 1-6 make tools) → one Crafter action per frame: the most
     recently pressed key still held, or noop. A key pressed and released between two
     frames still acts once."""
 
-    def __init__(self):
-        from envs.crafter import ACTION_IDS, KEYS
+    name = "keyboard"
 
+    def __init__(self):
+        from envs.crafter import ACTION_IDS, ACTION_NAMES, KEYS
+
+        super().__init__(gymnasium.spaces.Discrete(len(ACTION_NAMES)))
         self.keys = {ord(k): ACTION_IDS[name] for k, name in KEYS.items()}
         self.held: list[int] = []  # mapped keys held, in the order they were pressed
         self.tapped: int | None = None  # a key pressed and released since the last frame
 
-    def reset(self) -> None:
+    def reset(self, seed: int | None = None) -> None:
         self.held.clear()
         self.tapped = None
 
-    release_all = reset
+    def release_all(self) -> None:
+        self.reset()
+
+    def act(self, obs=None, info=None) -> int:
+        return self.action()
 
     @property
     def noop(self) -> int:

@@ -91,7 +91,9 @@ def record_episode(agent, steps: int, seed: int, real=None, dream=None, act_on: 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="worldsim record", description=__doc__.split("\n\n")[0])
     p.add_argument("--world", default="voxel", choices=["voxel", "crafter"])
-    p.add_argument("--agent", default="explorer", choices=["explorer", "random"])
+    p.add_argument("--agent", default="explorer",
+                   help="explorer (scripted), random, uniform, or the path of a policy from "
+                        "`worldsim agent train` (default explorer)")
     p.add_argument("--steps", type=int, default=600, help="most steps per episode (600)")
     p.add_argument("--episodes", type=int, default=1, help="one file per episode (1)")
     p.add_argument("--out", required=True, help="video file: .mp4 or .gif")
@@ -136,7 +138,11 @@ def main(argv=None) -> int:
     use_real = args.real or args.side_by_side or needs_game_state(args.agent)
     real = make_teacher(args.world, size=size) if use_real else None
     space = (real or dream).action_space
-    agent = make_agent(args.agent, args.world, space)
+    obs_space = (real or dream).observation_space
+    try:
+        agent = make_agent(args.agent, args.world, space, obs_space, device=args.device)
+    except (ValueError, FileNotFoundError) as exc:
+        raise SystemExit(f"worldsim record: {exc}") from exc
     act_on = "real" if (args.real or needs_game_state(args.agent)) else "dream"
     show = "both" if args.side_by_side else ("real" if args.real else "dream")
     from tqdm import tqdm

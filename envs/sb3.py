@@ -12,9 +12,31 @@ SB3 resets ended episodes within the step that ends them and wants the last fram
 """
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode
 from stable_baselines3.common.vec_env import VecEnv, VecMonitor
+
+
+class EpisodeIndexInfo(gym.Wrapper):
+    """A worldsim env for SB3's ``Monitor``: ``info["episode"]`` (the episode number the
+    worlds use) becomes ``info["episode_index"]``, since SB3 reads ``info["episode"]`` as
+    episode statistics."""
+
+    @staticmethod
+    def _rename(info: dict) -> dict:
+        if "episode" in info:
+            info = dict(info)
+            info["episode_index"] = info.pop("episode")
+        return info
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        return obs, self._rename(info)
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        return obs, reward, terminated, truncated, self._rename(info)
 
 
 class SB3VecEnv(VecEnv):

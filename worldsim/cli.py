@@ -14,6 +14,7 @@ COMMANDS = {
     "bench": ("worldsim.bench", "time how fast each model preset produces frames on this machine"),
     "train": ("worldsim.train", "train a world model (autoencoder, then dynamics) on collected episodes"),
     "export": ("worldsim.export", "write a trained model as a half-precision folder to ship or share"),
+    "agent": ("agents.cli", "train PPO in a dream or the real game; score agents (Crafter score, ...)"),
     "eval": ("demos.evaluate", "measure a trained model against held-out teacher play (PSNR, SSIM, ...)"),
 }
 

@@ -1,0 +1,129 @@
+"""``worldsim agent``: train PPO in a dream (or the real game) and score agents in a world.
+
+    worldsim agent train --world crafter --in dream --steps 200000 --out runs/ppo-crafter
+    worldsim agent eval runs/ppo-crafter --world crafter --in real --episodes 20
+    worldsim agent eval uniform --world crafter --episodes 20      # the random baseline
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .evaluate import EVAL_SEED
+
+
+def _worlds() -> list[str]:
+    return ["voxel", "crafter"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="worldsim agent", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="action", required=True, metavar="{train,eval}")
+
+    t = sub.add_parser("train", help="train PPO in a dream or the real game")
+    t.add_argument("--world", default="voxel", choices=_worlds())
+    t.add_argument("--in", dest="where", default="dream", choices=["dream", "real"],
+                   help="where the agent learns (default dream)")
+    t.add_argument("--steps", type=int, required=True, help="env steps in all (resumes up to it)")
+    t.add_argument("--out", required=True, help="policy folder (resumed if it holds one)")
+    t.add_argument("--envs", type=int, default=8, help="envs stepped together (8)")
+    t.add_argument("--checkpoint", default=None, help="dream model (default: the bundled one)")
+    t.add_argument("--device", default="cpu", help="where the dream and the policy run (cpu)")
+    t.add_argument("--sampling-steps", type=int, default=None,
+                   help="Euler steps per dream frame (default: the model's)")
+    t.add_argument("--eval-every", type=int, default=50_000,
+                   help="evaluate in the real game (and save) every N steps (50,000)")
+    t.add_argument("--eval-episodes", type=int, default=5,
+                   help="real-game episodes per evaluation (5; 0 to skip)")
+    t.add_argument("--eval-max-steps", type=int, default=None,
+                   help="cap on an evaluation episode's length (default: the game's own)")
+    t.add_argument("--n-steps", type=int, default=None,
+                   help="PPO rollout length per env (default 2048 / envs, at least 64)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    e = sub.add_parser("eval", help="score an agent: returns, Crafter score, logs collected")
+    e.add_argument("policy", help="a policy folder from `agent train`, or uniform, random, explorer")
+    e.add_argument("--world", default=None, choices=_worlds(),
+                   help="default: the world the policy was trained for")
+    e.add_argument("--in", dest="where", default="real", choices=["real", "dream"])
+    e.add_argument("--episodes", type=int, default=10)
+    e.add_argument("--seed", type=int, default=EVAL_SEED,
+                   help=f"episode k plays world k of this seed ({EVAL_SEED}: never trained on)")
+    e.add_argument("--max-steps", type=int, default=None,
+                   help="cap on an episode's length (default: the game's own)")
+    e.add_argument("--checkpoint", default=None, help="dream model for --in dream")
+    e.add_argument("--device", default="cpu")
+    e.add_argument("--deterministic", action="store_true",
+                   help="a trained policy takes its most likely action (default: samples)")
+    e.add_argument("--json", default=None, help="also write the figures to this file")
+    return p
+
+
+def _train(args) -> int:
+    from .ppo import train
+
+    if args.where == "real" and args.checkpoint:
+        raise SystemExit("worldsim agent train: --checkpoint is for --in dream")
+    train(args.world, args.where, args.steps, args.out, num_envs=args.envs,
+          checkpoint=args.checkpoint, device=args.device, sampling_steps=args.sampling_steps,
+          eval_every=args.eval_every, eval_episodes=args.eval_episodes,
+          eval_max_steps=args.eval_max_steps, seed=args.seed, n_steps=args.n_steps,
+          progress=not args.quiet)
+    print(f"policy saved in {args.out}")
+    return 0
+
+
+def _eval(args) -> int:
+    from . import POLICIES, make_agent
+    from .evaluate import evaluate, format_summary, make_env
+
+    world = args.world
+    if world is None:
+        if args.policy in POLICIES:
+            raise SystemExit("worldsim agent eval: give --world for a built-in policy")
+        from .ppo import read_meta
+
+        world = read_meta(args.policy).get("world")
+        if world is None:
+            raise SystemExit(f"worldsim agent eval: {args.policy} does not say its world; "
+                             f"give --world")
+    if args.where == "dream" and args.policy == "explorer":
+        raise SystemExit("worldsim agent eval: the explorer reads game state a dream lacks; "
+                         "use --in real")
+    probe = make_env(world, args.where, checkpoint=args.checkpoint, device=args.device)
+    agent = make_agent(args.policy, world, probe.action_space, probe.observation_space,
+                       device=args.device)
+    probe.close()
+    if hasattr(agent, "deterministic"):
+        agent.deterministic = args.deterministic
+    from tqdm import tqdm
+
+    with tqdm(total=args.episodes, unit="episode", desc="episodes") as bar:
+        summary = evaluate(agent, world, args.where, episodes=args.episodes, seed=args.seed,
+                           max_steps=args.max_steps, checkpoint=args.checkpoint,
+                           device=args.device, progress=lambda k, rec: bar.update(1))
+    summary["policy"] = args.policy
+    print(format_summary(summary))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(summary, f, indent=2)
+        print(f"figures written to {args.json}")
+    return 0
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    for name in ("steps", "envs", "episodes", "eval_every"):
+        if getattr(args, name, 1) is not None and getattr(args, name, 1) < 1:
+            raise SystemExit(f"worldsim agent: --{name.replace('_', '-')} must be at least 1")
+    try:
+        return _train(args) if args.action == "train" else _eval(args)
+    except (ValueError, FileNotFoundError) as exc:
+        raise SystemExit(f"worldsim agent {args.action}: {exc}") from exc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,312 @@
+"""PPO (Stable-Baselines3) trained in a dream or in the real game, saved as a policy folder
+that any worldsim tool loads as an agent.
+
+A policy folder holds:
+
+- ``policy.zip``: the SB3 PPO model (weights, optimizer, hyperparameters);
+- ``meta.json``: the world, where it was trained (``dream`` or ``real``), steps done of
+  steps asked, the dream checkpoint, seed, device, hardware and wall time;
+- ``eval.jsonl`` and ``eval.png``: the periodic evaluations in the real game.
+
+Training saves the folder at every evaluation; run the same command again and it resumes
+from the last save up to ``--steps``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .base import Agent
+
+POLICY_FILE, META_FILE = "policy.zip", "meta.json"
+EVAL_LOG, EVAL_PLOT = "eval.jsonl", "eval.png"
+FORMAT = "worldsim-policy"
+
+
+def policy_file(path) -> Path:
+    """The ``policy.zip`` of a policy folder (or the zip itself), checked to exist."""
+    path = Path(path)
+    file = path / POLICY_FILE if path.is_dir() else path
+    if not file.is_file():
+        raise FileNotFoundError(f"no policy at {path}: expected a folder written by "
+                                f"`worldsim agent train` (with {POLICY_FILE}) or a .zip file")
+    return file
+
+
+def read_meta(path) -> dict:
+    """A policy folder's ``meta.json`` ({} for a bare zip or a folder without one)."""
+    file = policy_file(path).parent / META_FILE
+    if not file.is_file():
+        return {}
+    try:
+        meta = json.loads(file.read_text())
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{file} is not readable policy metadata: {e}") from e
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"{file} is not a worldsim policy's metadata (format {meta.get('format')!r})")
+    return meta
+
+
+def load_ppo(path, device: str = "cpu", env=None):
+    """The SB3 PPO model in ``path``, with a clear error for a file that is not one."""
+    from stable_baselines3 import PPO
+
+    file = policy_file(path)
+    try:
+        model = PPO.load(file, device=device)
+    except Exception as e:  # zipfile, json, pickle and torch errors of a corrupt or foreign file
+        raise ValueError(f"{file} is not a readable Stable-Baselines3 PPO policy "
+                         f"({type(e).__name__}: {e})") from e
+    if env is not None:
+        check_spaces(model, env.observation_space, env.action_space, str(file))
+        model.set_env(env)
+    return model
+
+
+def _same_space(policy_space, env_space) -> bool:
+    """SB3 stores image spaces channels-first (it transposes HxWxC frames for its CNN)."""
+    if policy_space == env_space:
+        return True
+    shape = getattr(env_space, "shape", None)
+    return (shape is not None and len(shape) == 3 and policy_space.shape == (shape[2], *shape[:2])
+            and policy_space.dtype == env_space.dtype)
+
+
+def check_spaces(model, observation_space, action_space, where: str) -> None:
+    """Refuse a policy whose spaces differ from the env it is asked to act in."""
+    for what, ours, theirs in (("observation", model.observation_space, observation_space),
+                               ("action", model.action_space, action_space)):
+        if theirs is not None and not _same_space(ours, theirs):
+            raise ValueError(f"the policy {where} was trained for {what} space {ours}, but "
+                             f"this env's is {theirs}: was it trained for another world?")
+
+
+class PolicyAgent(Agent):
+    """A trained PPO policy as an agent. Actions are sampled from the policy's
+    distribution with the agent's own seeded generator (so episodes are reproducible),
+    or its most likely action with ``deterministic=True``."""
+
+    name = "ppo"
+
+    def __init__(self, model, deterministic: bool = False, source: str = "policy"):
+        super().__init__(model.action_space)
+        self.model = model
+        self.deterministic = deterministic
+        self.source = source
+
+    @classmethod
+    def load(cls, path, observation_space=None, action_space=None, device: str = "cpu",
+             deterministic: bool = False) -> "PolicyAgent":
+        model = load_ppo(path, device=device)
+        check_spaces(model, observation_space, action_space, str(path))
+        return cls(model, deterministic=deterministic, source=str(path))
+
+    def act(self, obs, info=None):
+        policy = self.model.policy
+        obs_tensor, _ = policy.obs_to_tensor(np.asarray(obs))
+        with torch.no_grad():
+            dist = policy.get_distribution(obs_tensor).distribution
+        parts = dist if isinstance(dist, list) else [dist]
+        choice = []
+        for part in parts:
+            probs = part.probs[0].double().cpu().numpy()
+            if self.deterministic:
+                choice.append(int(probs.argmax()))
+            else:
+                choice.append(int(self.rng.choice(len(probs), p=probs / probs.sum())))
+        if hasattr(self.action_space, "nvec"):
+            return np.array(choice, dtype=self.action_space.dtype)
+        return int(self.action_space.start) + choice[0]
+
+
+# ------------------------------------------------------------------------------ training
+def make_train_env(world: str, where: str, num_envs: int, seed: int, checkpoint=None,
+                   device: str = "cpu", sampling_steps: int | None = None):
+    """SB3 VecEnv for training: ``num_envs`` batched dreams, or real games in one process."""
+    if where == "dream":
+        from envs.sb3 import dream_vec_env
+
+        kwargs = {"checkpoint": checkpoint, "device": device}
+        if sampling_steps is not None:
+            kwargs["sampling_steps"] = sampling_steps
+        venv = dream_vec_env(world, num_envs, **kwargs)
+        venv.seed(seed)
+        return venv
+    if where != "real":
+        raise ValueError(f"where must be 'dream' or 'real', got {where!r}")
+    import gymnasium as gym
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from envs.teachers import world_id
+
+    from envs.sb3 import EpisodeIndexInfo
+
+    return make_vec_env(lambda: EpisodeIndexInfo(gym.make(world_id(world))), n_envs=num_envs,
+                        seed=seed)
+
+
+def _hardware(device: str) -> str:
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return torch.cuda.get_device_name(torch.device(device))
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+
+
+def _write_json(path: Path, data) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    os.replace(tmp, path)
+
+
+def read_eval_log(folder) -> list[dict]:
+    file = Path(folder) / EVAL_LOG
+    if not file.is_file():
+        return []
+    return [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
+
+
+def plot_eval_log(folder) -> Path | None:
+    """``eval.png``: return (and Crafter score or logs) in the real game against the
+    training steps. None when there is nothing to plot."""
+    rows = read_eval_log(folder)
+    if not rows:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [r["timesteps"] for r in rows]
+    extra = "score" if "score" in rows[0] else ("logs_mean" if "logs_mean" in rows[0] else None)
+    fig, axes = plt.subplots(1, 2 if extra else 1, figsize=(10 if extra else 5, 3.5),
+                             squeeze=False)
+    ax = axes[0][0]
+    mean = np.array([r["return_mean"] for r in rows])
+    std = np.array([r["return_std"] for r in rows])
+    ax.plot(steps, mean, marker="o")
+    ax.fill_between(steps, mean - std, mean + std, alpha=0.2)
+    ax.set_xlabel("training steps")
+    ax.set_ylabel("episode return (real game)")
+    if extra:
+        ax2 = axes[0][1]
+        ax2.plot(steps, [r[extra] for r in rows], marker="o", color="tab:green")
+        ax2.set_xlabel("training steps")
+        ax2.set_ylabel("Crafter score (%)" if extra == "score" else "logs collected")
+    meta = {}
+    try:
+        meta = read_meta(folder)
+    except (ValueError, FileNotFoundError):
+        pass
+    fig.suptitle(f"PPO trained in the {meta.get('trained_in', '?')} {meta.get('world', '')}, "
+                 f"evaluated in the real game")
+    fig.tight_layout()
+    out = Path(folder) / EVAL_PLOT
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
+def train(world: str, where: str, steps: int, out, num_envs: int = 8, checkpoint=None,
+          device: str = "cpu", sampling_steps: int | None = None, eval_every: int = 50_000,
+          eval_episodes: int = 5, eval_max_steps: int | None = None, seed: int = 0,
+          n_steps: int | None = None, progress: bool = True, log=print) -> Path:
+    """Train PPO in ``where`` (dream or real) for ``steps`` env steps into the folder
+    ``out``, evaluating in the real game every ``eval_every`` steps. Resumes a folder
+    that already holds a policy for the same world and place."""
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    from .evaluate import evaluate, format_summary
+
+    if steps < 1 or num_envs < 1 or eval_every < 1 or eval_episodes < 0:
+        raise ValueError("steps, num_envs and eval_every must be positive, eval_episodes >= 0")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    venv = make_train_env(world, where, num_envs, seed, checkpoint=checkpoint, device=device,
+                          sampling_steps=sampling_steps)
+    meta_base = {"format": FORMAT, "version": 1, "world": world, "trained_in": where,
+                 "steps_asked": steps, "num_envs": num_envs, "seed": seed, "device": device,
+                 "hardware": _hardware(device),
+                 "checkpoint": None if checkpoint is None else str(checkpoint)}
+    seconds_before = 0.0
+    if (out / POLICY_FILE).is_file():
+        meta = read_meta(out)
+        for key in ("world", "trained_in"):
+            if meta.get(key) != meta_base[key]:
+                raise ValueError(f"{out} holds a policy trained with {key}={meta.get(key)!r}, "
+                                 f"not {meta_base[key]!r}: choose another --out")
+        model = load_ppo(out, device=device, env=venv)
+        seconds_before = float(meta.get("seconds", 0.0))
+        log(f"resuming {out} at step {model.num_timesteps:,} of {steps:,}")
+    else:
+        rollout = n_steps or max(64, 2048 // num_envs)
+        model = PPO("CnnPolicy", venv, n_steps=rollout, batch_size=min(256, rollout * num_envs),
+                    n_epochs=4, learning_rate=3e-4, gamma=0.95, ent_coef=0.01, seed=seed,
+                    device=device, verbose=0)
+    start = time.perf_counter()
+
+    def save() -> None:
+        tmp = out / (POLICY_FILE + ".tmp.zip")
+        model.save(tmp)
+        os.replace(tmp, out / POLICY_FILE)
+        _write_json(out / META_FILE, dict(meta_base, steps=int(model.num_timesteps),
+                                          seconds=seconds_before + time.perf_counter() - start))
+
+    evaluated = [None]  # the step of the last evaluation
+
+    def evaluate_now() -> None:
+        save()
+        if eval_episodes and evaluated[0] != model.num_timesteps:
+            evaluated[0] = model.num_timesteps
+            agent = PolicyAgent(model, source=str(out))
+            summary = evaluate(agent, world, "real", episodes=eval_episodes,
+                               max_steps=eval_max_steps)
+            row = {k: v for k, v in summary.items() if k not in ("records", "success_rates")}
+            row["timesteps"] = int(model.num_timesteps)
+            with open(out / EVAL_LOG, "a") as f:
+                f.write(json.dumps(row) + "\n")
+            plot_eval_log(out)
+            log(f"step {model.num_timesteps:,}: " + format_summary(summary).split("\n", 1)[1]
+                .replace("\n", ";"))
+
+    class Periodic(BaseCallback):
+        def __init__(self):
+            super().__init__()
+            self.next_eval = (model.num_timesteps // eval_every + 1) * eval_every
+
+        def _on_step(self) -> bool:
+            if self.num_timesteps >= self.next_eval:
+                evaluate_now()
+                self.next_eval += eval_every
+            return True
+
+    class Progress(BaseCallback):
+        """A tqdm bar over env steps (SB3's own bar needs rich)."""
+
+        def _on_training_start(self) -> None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=steps, initial=model.num_timesteps, unit="step",
+                            desc=f"PPO in the {where} {world}", dynamic_ncols=True)
+
+        def _on_step(self) -> bool:
+            self.bar.update(self.num_timesteps - self.bar.n)
+            return True
+
+        def _on_training_end(self) -> None:
+            self.bar.close()
+
+    remaining = steps - model.num_timesteps
+    if remaining > 0:
+        callbacks = [Periodic()] + ([Progress()] if progress else [])
+        model.learn(remaining, callback=callbacks, reset_num_timesteps=False)
+        evaluate_now()
+    else:
+        log(f"{out} already holds {model.num_timesteps:,} steps (asked {steps:,}); nothing to do")
+    venv.close()
+    return out
