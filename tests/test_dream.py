@@ -124,6 +124,21 @@ def test_partial_restart_equals_a_fresh_dream(voxel_ckpt):
         assert (r.int() - f.int()).abs().max() <= 2
 
 
+def test_bf16_dreams_follow_fp32_and_leave_the_model_alone(voxel_ckpt):
+    model, _ = load_model(voxel_ckpt)
+    frames, actions = teacher_play("voxel", 8, seed=4)
+    ctx = model.cfg.dynamics.context
+    act = torch.from_numpy(np.stack([NOOP]))
+    out = {}
+    for precision in ("fp32", "bf16"):
+        sim = WorldSimulator(model, 1, precision=precision)
+        sim.reset(frames[None, :ctx], actions[None, :ctx - 1], seeds=[5])
+        out[precision] = torch.stack([sim.step(act)[0][0] for _ in range(3)]).float()
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # the caller's model
+    diff = (out["bf16"] - out["fp32"]).abs()
+    assert diff.mean() < 4.0, f"bf16 frames are {diff.mean():.1f} grey levels off on average"
+
+
 def test_keyed_noise_is_gaussian_and_independent_of_the_batch():
     noise = KeyedNoise(4, "cpu")
     noise.seed(torch.arange(4), torch.tensor([7, 8, 9, 2**40 + 7]))
