@@ -167,6 +167,10 @@ class PlayApp:
             self.say("Tab compares a dream with the real game; this is the real game")
             return
         self.show_real = not self.show_real
+        # the window doubles its width for two frames side by side (and halves it back)
+        win_w, win_h = self.window.get_size()
+        width = win_w * 2 if self.show_real else max(1, win_w // 2)
+        self.window = self.pygame.display.set_mode((width, win_h), self.pygame.RESIZABLE)
         if self.show_real:
             if self.real is None:
                 self.real = self.real_factory()

@@ -213,9 +213,11 @@ def test_tab_shows_the_real_game_beside_the_dream(tmp_path):
     app = PlayApp(DreamEnv("voxel", ckpt), "dream", fps=0, seed=3,
                   real_factory=lambda: make_teacher("voxel", size=64), record_dir=str(tmp_path))
     try:
+        width, height = app.window.get_size()
         app.toggle_real()
         # both restarted from the same start: the dream begins on the real game's frame
         assert app.show_real and np.array_equal(app.obs, app.real_obs)
+        assert app.window.get_size() == (2 * width, height)  # room for both frames
         pygame.event.post(key(pygame.K_w))
         app.run(5)
         assert app.steps == 5 and app.picture().shape == (64, 64 + 2 + 64, 3)
@@ -226,6 +228,7 @@ def test_tab_shows_the_real_game_beside_the_dream(tmp_path):
         pygame.event.post(key(pygame.K_TAB))
         app.run(1)
         assert not app.show_real and app.picture().shape == (64, 64, 3)
+        assert app.window.get_size() == (width, height)
     finally:
         app.close()
 
