@@ -371,7 +371,8 @@ def main(argv=None) -> int:
             print(f"worldsim play: {exc}. Or play the real game: `worldsim play --real`.",
                   file=sys.stderr)
             return 2
-        title = f"{names[args.world]} (dream of {env.dreams.checkpoint})"
+        source = "bundled model" if args.checkpoint is None else env.dreams.checkpoint
+        title = f"{names[args.world]} (dream of {source})"
     real_factory = None
     if not args.real:
         from envs.teachers import make_teacher

@@ -18,6 +18,7 @@ def open_window(width: int, height: int, title: str, resizable: bool = False):
     """Open a pygame window, or raise NoDisplayError with advice."""
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")  # no sound card errors on servers
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    os.environ.setdefault("SDL_VIDEO_CENTERED", "1")  # also when the player widens it (Tab)
     import pygame
 
     advice = ("worldsim needs a display to show a window: run it on a desktop, or on a "

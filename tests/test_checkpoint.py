@@ -285,3 +285,11 @@ def test_export_halves_the_weights_and_still_dreams(tmp_path):
     assert np.abs(da - db).mean() < 2.0  # float16 weights dream nearly the same frame
     with pytest.raises(SystemExit, match="another folder"):
         export(["--checkpoint", str(ckpt), "--out", str(ckpt)])
+    # the shipped default of sampling steps and notes on how the model was made
+    assert export(["--checkpoint", str(ckpt), "--out", str(tmp_path / "one"),
+                   "--sampling-steps", "1", "--note", "hardware=a laptop"]) == 0
+    model, meta = load_model(tmp_path / "one")
+    assert model.cfg.flow.sampling_steps == 1 and meta["hardware"] == "a laptop"
+    assert DreamEnv("voxel", tmp_path / "one").simulator.sampling_steps == 1
+    with pytest.raises(SystemExit, match="KEY=TEXT"):
+        export(["--checkpoint", str(ckpt), "--out", str(tmp_path / "x"), "--note", "oops"])

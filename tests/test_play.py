@@ -184,6 +184,19 @@ def test_cli_play_dreams_a_checkpoint(tmp_path):
     assert shot.exists()
 
 
+def test_cli_play_with_no_arguments_dreams_the_bundled_model(tmp_path):
+    from envs.dream import bundled_checkpoint
+    from worldsim.checkpoint import load_model
+
+    model, meta = load_model(bundled_checkpoint("voxel"))  # shipped in the package
+    assert model.cfg.world == "voxel" and meta["preset"] == "cpu"
+    shot = tmp_path / "bundled.png"
+    result = _cli("play", "--max-frames", "4", "--screenshot", str(shot))
+    assert result.returncode == 0, result.stderr
+    frame = pygame.surfarray.array3d(pygame.image.load(str(shot)))
+    assert frame.std() > 10  # a picture, not an empty window
+
+
 def test_cli_help_lists_play():
     result = _cli("--help")
     assert result.returncode == 0 and "play" in result.stdout

@@ -20,8 +20,16 @@ from .checkpoint import STARTS_FILE, CheckpointError, load_model, save_model
 DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 
 
-def export(checkpoint, out, dtype: str = "float16") -> Path:
+def export(checkpoint, out, dtype: str = "float16", sampling_steps: int | None = None,
+           notes: dict | None = None) -> Path:
+    """Write ``checkpoint`` to ``out`` at ``dtype``; ``sampling_steps`` changes the default
+    Euler steps per frame that dreams of the exported model use; ``notes`` go into its
+    meta (how it was trained, beyond what the trainer recorded)."""
     model, meta = load_model(checkpoint)
+    if sampling_steps is not None:
+        if not 1 <= sampling_steps <= 8:
+            raise ValueError(f"sampling steps must be 1 to 8, got {sampling_steps}")
+        model.cfg.flow.sampling_steps = sampling_steps
     starts = Path(checkpoint) / STARTS_FILE
     if not starts.exists():
         raise CheckpointError(f"{checkpoint} has no {STARTS_FILE}: a dream needs start "
@@ -29,7 +37,8 @@ def export(checkpoint, out, dtype: str = "float16") -> Path:
     out = Path(out)
     if out.resolve() == Path(checkpoint).resolve():
         raise ValueError("export to another folder than the checkpoint's")
-    save_model(out, model, dict(meta, exported_dtype=dtype), dtype=DTYPES[dtype])
+    save_model(out, model, dict(meta, exported_dtype=dtype, **(notes or {})),
+               dtype=DTYPES[dtype])
     shutil.copyfile(starts, out / STARTS_FILE)
     return out
 
@@ -39,9 +48,20 @@ def main(argv=None) -> int:
     p.add_argument("--checkpoint", required=True, help="model folder (RUN/model)")
     p.add_argument("--out", required=True, help="folder to write")
     p.add_argument("--dtype", default="float16", choices=sorted(DTYPES))
+    p.add_argument("--sampling-steps", type=int, default=None,
+                   help="default Euler steps per dream frame of the exported model "
+                        "(default: the checkpoint's)")
+    p.add_argument("--note", action="append", default=[], metavar="KEY=TEXT",
+                   help="add KEY=TEXT to the model's meta (how it was trained); repeatable")
     args = p.parse_args(argv)
+    notes = {}
+    for item in args.note:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"worldsim export: --note takes KEY=TEXT, got {item!r}")
+        notes[key] = text
     try:
-        out = export(args.checkpoint, args.out, args.dtype)
+        out = export(args.checkpoint, args.out, args.dtype, args.sampling_steps, notes)
     except (CheckpointError, ValueError) as exc:
         raise SystemExit(f"worldsim export: {exc}") from exc
     size = sum(f.stat().st_size for f in out.iterdir()) / 2**20
