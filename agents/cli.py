@@ -13,8 +13,7 @@ import sys
 from .evaluate import EVAL_SEED
 
 
-def _worlds() -> list[str]:
-    return ["voxel", "crafter"]
+WORLDS = ("voxel", "crafter")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="action", required=True, metavar="{train,eval}")
 
     t = sub.add_parser("train", help="train PPO in a dream or the real game")
-    t.add_argument("--world", default="voxel", choices=_worlds())
+    t.add_argument("--world", default="voxel", choices=WORLDS)
     t.add_argument("--in", dest="where", default="dream", choices=["dream", "real"],
                    help="where the agent learns (default dream)")
     t.add_argument("--steps", type=int, required=True, help="env steps in all (resumes up to it)")
@@ -46,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("eval", help="score an agent: returns, Crafter score, logs collected")
     e.add_argument("policy", help="a policy folder from `agent train`, or uniform, random, explorer")
-    e.add_argument("--world", default=None, choices=_worlds(),
+    e.add_argument("--world", default=None, choices=WORLDS,
                    help="default: the world the policy was trained for")
     e.add_argument("--in", dest="where", default="real", choices=["real", "dream"])
     e.add_argument("--episodes", type=int, default=10)
@@ -93,18 +92,20 @@ def _eval(args) -> int:
     if args.where == "dream" and args.policy == "explorer":
         raise SystemExit("worldsim agent eval: the explorer reads game state a dream lacks; "
                          "use --in real")
-    probe = make_env(world, args.where, checkpoint=args.checkpoint, device=args.device)
-    agent = make_agent(args.policy, world, probe.action_space, probe.observation_space,
-                       device=args.device)
-    probe.close()
-    if hasattr(agent, "deterministic"):
-        agent.deterministic = args.deterministic
-    from tqdm import tqdm
+    env = make_env(world, args.where, checkpoint=args.checkpoint, device=args.device,
+                   max_steps=args.max_steps)
+    try:
+        agent = make_agent(args.policy, world, env.action_space, env.observation_space,
+                           device=args.device)
+        if hasattr(agent, "deterministic"):
+            agent.deterministic = args.deterministic
+        from tqdm import tqdm
 
-    with tqdm(total=args.episodes, unit="episode", desc="episodes") as bar:
-        summary = evaluate(agent, world, args.where, episodes=args.episodes, seed=args.seed,
-                           max_steps=args.max_steps, checkpoint=args.checkpoint,
-                           device=args.device, progress=lambda k, rec: bar.update(1))
+        with tqdm(total=args.episodes, unit="episode", desc="episodes") as bar:
+            summary = evaluate(agent, env, world, args.where, episodes=args.episodes,
+                               seed=args.seed, progress=lambda k, rec: bar.update(1))
+    finally:
+        env.close()
     summary["policy"] = args.policy
     print(format_summary(summary))
     if args.json:
@@ -116,8 +117,9 @@ def _eval(args) -> int:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    for name in ("steps", "envs", "episodes", "eval_every"):
-        if getattr(args, name, 1) is not None and getattr(args, name, 1) < 1:
+    for name in ("steps", "envs", "episodes", "eval_every"):  # those of this subcommand
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
             raise SystemExit(f"worldsim agent: --{name.replace('_', '-')} must be at least 1")
     try:
         return _train(args) if args.action == "train" else _eval(args)

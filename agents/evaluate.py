@@ -27,26 +27,21 @@ def crafter_score(success_rates_percent) -> float:
 
 
 def make_env(world: str, where: str = "real", checkpoint=None, device: str = "cpu",
-             sampling_steps: int | None = None, max_steps: int | None = None):
+             max_steps: int | None = None):
     """One env of ``world``: the teacher game (``where="real"``) or its dream."""
     import gymnasium as gym
 
     from envs import DREAM_IDS
     from envs.teachers import world_id
 
+    kwargs = {} if max_steps is None else {"max_episode_steps": max_steps}
     if where == "real":
-        kwargs = {} if max_steps is None else {"max_episode_steps": max_steps}
         return gym.make(world_id(world), **kwargs)
     if where != "dream":
         raise ValueError(f"where must be 'real' or 'dream', got {where!r}")
     if world not in DREAM_IDS:
         raise ValueError(f"no dream of world {world!r}; dreams exist for {sorted(DREAM_IDS)}")
-    kwargs = {"checkpoint": checkpoint, "device": device}
-    if sampling_steps is not None:
-        kwargs["sampling_steps"] = sampling_steps
-    if max_steps is not None:
-        kwargs["max_episode_steps"] = max_steps
-    return gym.make(DREAM_IDS[world], **kwargs)
+    return gym.make(DREAM_IDS[world], checkpoint=checkpoint, device=device, **kwargs)
 
 
 def run_episodes(agent: Agent, env, episodes: int, seed: int = EVAL_SEED,
@@ -96,17 +91,12 @@ def summarize(records: list[dict]) -> dict:
     return out
 
 
-def evaluate(agent: Agent, world: str, where: str = "real", episodes: int = 10,
-             seed: int = EVAL_SEED, max_steps: int | None = None, checkpoint=None,
-             device: str = "cpu", progress=None) -> dict:
-    """``agent`` in ``world`` for ``episodes`` episodes: :func:`summarize` plus the
-    per-episode records and the time taken."""
-    env = make_env(world, where, checkpoint=checkpoint, device=device, max_steps=max_steps)
+def evaluate(agent: Agent, env, world: str, where: str, episodes: int = 10,
+             seed: int = EVAL_SEED, progress=None) -> dict:
+    """``agent`` in ``env`` (``world``, ``where`` name it) for ``episodes`` episodes:
+    :func:`summarize` plus the per-episode records and the time taken."""
     start = time.perf_counter()
-    try:
-        records = run_episodes(agent, env, episodes, seed=seed, progress=progress)
-    finally:
-        env.close()
+    records = run_episodes(agent, env, episodes, seed=seed, progress=progress)
     summary = summarize(records)
     summary.update(world=world, where=where, seed=seed, agent=agent.name,
                    seconds=time.perf_counter() - start, records=records)

@@ -221,7 +221,7 @@ def train(world: str, where: str, steps: int, out, num_envs: int = 8, checkpoint
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback
 
-    from .evaluate import evaluate, format_summary
+    from .evaluate import evaluate, format_summary, make_env
 
     if steps < 1 or num_envs < 1 or eval_every < 1 or eval_episodes < 0:
         raise ValueError("steps, num_envs and eval_every must be positive, eval_episodes >= 0")
@@ -258,14 +258,14 @@ def train(world: str, where: str, steps: int, out, num_envs: int = 8, checkpoint
                                           seconds=seconds_before + time.perf_counter() - start))
 
     evaluated = [None]  # the step of the last evaluation
+    eval_env = make_env(world, "real", max_steps=eval_max_steps) if eval_episodes else None
 
     def evaluate_now() -> None:
         save()
         if eval_episodes and evaluated[0] != model.num_timesteps:
             evaluated[0] = model.num_timesteps
             agent = PolicyAgent(model, source=str(out))
-            summary = evaluate(agent, world, "real", episodes=eval_episodes,
-                               max_steps=eval_max_steps)
+            summary = evaluate(agent, eval_env, world, "real", episodes=eval_episodes)
             row = {k: v for k, v in summary.items() if k not in ("records", "success_rates")}
             row["timesteps"] = int(model.num_timesteps)
             with open(out / EVAL_LOG, "a") as f:
@@ -302,11 +302,16 @@ def train(world: str, where: str, steps: int, out, num_envs: int = 8, checkpoint
             self.bar.close()
 
     remaining = steps - model.num_timesteps
-    if remaining > 0:
-        callbacks = [Periodic()] + ([Progress()] if progress else [])
-        model.learn(remaining, callback=callbacks, reset_num_timesteps=False)
-        evaluate_now()
-    else:
-        log(f"{out} already holds {model.num_timesteps:,} steps (asked {steps:,}); nothing to do")
-    venv.close()
+    try:
+        if remaining > 0:
+            callbacks = [Periodic()] + ([Progress()] if progress else [])
+            model.learn(remaining, callback=callbacks, reset_num_timesteps=False)
+            evaluate_now()
+        else:
+            log(f"{out} already holds {model.num_timesteps:,} steps (asked {steps:,}); "
+                f"nothing to do")
+    finally:
+        venv.close()
+        if eval_env is not None:
+            eval_env.close()
     return out
