@@ -9,7 +9,7 @@ import torch
 from worldsim.autoencoder import FrameAutoencoder
 from worldsim.config import ModelConfig, preset
 from worldsim.dynamics import SpacetimeDiT, initialize_weights
-from worldsim.flow import flow_loss
+from worldsim.flow import flow_loss, training_levels
 from worldsim.sampler import LatentRollout
 
 torch.set_num_threads(1)
@@ -136,6 +136,37 @@ def test_loss_falls_on_a_fixed_batch(tiny):
         opt.step()
         losses.append(loss.item())
     assert np.mean(losses[-10:]) < 0.5 * np.mean(losses[:10])
+
+
+def test_context_loss_weight_decides_which_frames_train():
+    cfg = preset("tiny")
+    ctx, T = cfg.dynamics.context, cfg.dynamics.frames
+    latents = torch.randn(2, T, 4, 16, 16)
+    actions = torch.zeros(2, T - 1, 8, dtype=torch.long)
+    zeros = torch.zeros(2, T - 1)
+
+    class Fixed(torch.nn.Module):  # a model whose velocity is wrong by 1 on context frames only
+        def forward(self, noisy, levels, led_to):
+            g = torch.Generator().manual_seed(7)  # the draws flow_loss makes
+            training_levels(2, T, ctx, cfg.flow, g)
+            noise = torch.randn(latents.shape, generator=g)
+            v = noise - latents
+            v[:, :ctx] += 1.0
+            return v, torch.zeros(2, T), torch.zeros(2, T), None
+
+    def flow(weight):
+        cfg.flow.context_loss_weight = weight
+        _, parts = flow_loss(Fixed(), latents, actions, zeros, zeros, ctx, cfg.flow,
+                             generator=torch.Generator().manual_seed(7))
+        return parts["flow"]
+
+    assert flow(0.0) == pytest.approx(0.0, abs=1e-6)  # only the predicted frame counts
+    assert flow(1.0) == pytest.approx(ctx / T)  # every frame alike
+    # a config saved before the field trained every frame alike, and loads so
+    legacy = preset("tiny").to_dict()
+    del legacy["flow"]["context_loss_weight"]
+    assert ModelConfig.from_dict(legacy).flow.context_loss_weight == 1.0
+    assert preset("tiny").flow.context_loss_weight == 0.0
 
 
 def test_bench_command_prints_frame_times():

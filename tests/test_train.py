@@ -49,6 +49,17 @@ def test_interrupted_run_resumes_exactly(data, tmp_path):
         assert torch.equal(x, y), name
 
 
+def test_resumed_run_can_change_the_context_loss_weight_and_says_so(data, tmp_path):
+    out = tmp_path / "run"
+    T.main(_args(data, out, "--stop-after", "13"))
+    _, meta = load_model(out / "model")
+    assert "changes" not in meta
+    assert T.main(_args(data, out, "--context-loss-weight", "0.5")) == 0
+    model, meta = load_model(out / "model")
+    assert model.cfg.flow.context_loss_weight == 0.5
+    assert meta["changes"] == ["context_loss_weight 0.0 -> 0.5 at autoencoder step 13"]
+
+
 @pytest.mark.slow
 def test_killed_run_resumes_from_last_checkpoint(data, tmp_path):
     out = tmp_path / "run"

@@ -48,6 +48,7 @@ class FlowConfig:
     context_noise: float = 0.1  # noise level given to context frames when sampling
     train_context_noise: float = 0.3  # context noise levels are drawn from [0, this] in training
     forcing_fraction: float = 0.5  # share of training windows with every frame's level independent (diffusion forcing)
+    context_loss_weight: float = 0.0  # weight of the context frames' velocity loss beside the predicted chunk's (1.0: every frame alike)
 
 
 @dataclass
@@ -71,6 +72,8 @@ class ModelConfig:
             return kind(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
         d = dict(d)
+        if isinstance(d.get("flow"), dict):  # saved before the field: every frame's loss alike
+            d["flow"] = {"context_loss_weight": 1.0, **d["flow"]}
         try:
             parts = {"autoencoder": build(AutoencoderConfig, d.pop("autoencoder")),
                      "dynamics": build(DynamicsConfig, d.pop("dynamics")),

@@ -10,6 +10,12 @@ Training draws every frame's level independently. In a share of windows
 denoise a frame whatever state its past is in); in the rest, the context frames get small
 levels (up to ``train_context_noise``, the noise augmentation that keeps long rollouts
 from drifting) and the predicted chunk gets any level, the situation the sampler creates.
+
+The velocity loss weighs the predicted chunk fully and the context frames by
+``context_loss_weight``. The sampler never denoises a context frame, and a context frame at
+a low level has a velocity target that is mostly its (unguessable) noise, so its loss adds
+gradient noise: on the tiny overfit check, dropping it raised held-transition PSNR from
+17.6 to 18.1-18.6 dB.
 """
 from __future__ import annotations
 
@@ -58,7 +64,10 @@ def flow_loss(model, latents: torch.Tensor, actions: torch.Tensor, rewards: torc
     led_to = torch.cat([none, actions], dim=1)  # (B, T, A)
     velocity, reward, done, _ = model(noisy, levels, led_to)
     target = noise - latents
-    flow = F.mse_loss(velocity.float(), target.float())
+    per_frame = ((velocity.float() - target.float()) ** 2).mean(dim=(2, 3, 4))  # (B, T)
+    weights = torch.full((T,), float(cfg.context_loss_weight), device=device)
+    weights[context:] = 1.0
+    flow = (per_frame * weights).sum() / (B * weights.sum())
     reward_loss = F.mse_loss(reward[:, 1:].float(), rewards.float())
     done_loss = F.binary_cross_entropy_with_logits(done[:, 1:].float(), terminated.float())
     loss = flow + REWARD_WEIGHT * reward_loss + DONE_WEIGHT * done_loss

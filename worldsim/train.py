@@ -220,6 +220,12 @@ def train(args) -> int:
                          f"{model.image_size}px, but {' '.join(args.data)} holds {world!r} at {size}px")
     model.train()
     cfg = model.cfg
+    changes = []
+    if args.context_loss_weight is not None and \
+            args.context_loss_weight != cfg.flow.context_loss_weight:
+        changes.append(f"context_loss_weight {cfg.flow.context_loss_weight} -> "
+                       f"{args.context_loss_weight}")
+        cfg.flow.context_loss_weight = args.context_loss_weight
     data = WindowDataset(args.data, context=cfg.dynamics.context, chunk=cfg.dynamics.chunk,
                          world=world, size=size)
     opt = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=0.01)
@@ -227,6 +233,8 @@ def train(args) -> int:
     if resumed and (ckpt / "training.json").exists():
         step, extra = load_training_state(ckpt, opt)
         phase = extra.get("phase", "autoencoder")
+    if resumed and changes:  # a resumed run's record says what changed, and when
+        extra.setdefault("changes", []).extend(f"{c} at {phase} step {step}" for c in changes)
     if dist.main:
         out.mkdir(parents=True, exist_ok=True)
         print(f"{'resuming' if resumed else 'training'} {args.preset} model of {world!r} "
@@ -255,6 +263,8 @@ def train(args) -> int:
         elapsed = extra.get("seconds", 0.0) + time.time() - started
         meta = dict(meta_base, phase=phase_now, step=step_now, ae_steps=settings.ae_steps,
                     steps=settings.steps, batch=settings.batch, seconds=round(elapsed, 1))
+        if extra.get("changes"):
+            meta["changes"] = extra["changes"]
         save_model(ckpt, model, meta)
         save_training_state(ckpt, opt, step_now, dict(extra, phase=phase_now, seconds=elapsed))
 
@@ -351,6 +361,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ckpt-every", type=int, default=None, help="steps between checkpoints")
     p.add_argument("--sample-every", type=int, default=None,
                    help="steps between sample grids and rollout videos (0: only at the end)")
+    p.add_argument("--context-loss-weight", type=float, default=None,
+                   help="weight of the context frames' velocity loss (new models: 0, only the "
+                        "predicted frame; models saved before the option: 1). Given when "
+                        "resuming, it changes the run from there on, and the checkpoint says so")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 2)),
                    help="CPU threads per process")
