@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from .evaluate import EVAL_SEED
 
@@ -19,7 +20,7 @@ WORLDS = ("voxel", "crafter")
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="worldsim agent", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="action", required=True, metavar="{train,eval}")
+    sub = p.add_subparsers(dest="action", required=True, metavar="{train,eval,plot}")
 
     t = sub.add_parser("train", help="train PPO in a dream or the real game")
     t.add_argument("--world", default="voxel", choices=WORLDS)
@@ -58,7 +59,30 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--deterministic", action="store_true",
                    help="a trained policy takes its most likely action (default: samples)")
     e.add_argument("--json", default=None, help="also write the figures to this file")
+
+    g = sub.add_parser("plot", help="learning curves of policy folders, beside baselines")
+    g.add_argument("policies", nargs="+", help="policy folders from `agent train`")
+    g.add_argument("--baseline", nargs="*", default=[],
+                   help="`agent eval --json` files drawn as dashed lines")
+    g.add_argument("--out", required=True, help="PNG file to write")
     return p
+
+
+def _plot(args) -> int:
+    from .ppo import plot_eval_logs, read_meta
+
+    worlds = {read_meta(folder).get("world") for folder in args.policies}
+    for file in args.baseline:
+        try:
+            worlds.add(json.loads(Path(file).read_text()).get("world"))
+        except (OSError, ValueError) as exc:
+            raise SystemExit(f"worldsim agent plot: cannot read baseline {file}: {exc}")
+    if len(worlds) > 1:
+        raise SystemExit(f"worldsim agent plot: the runs are of different worlds {sorted(map(str, worlds))}")
+    if plot_eval_logs(args.policies, args.out, args.baseline) is None:
+        raise SystemExit("worldsim agent plot: no evaluation logged in those folders yet")
+    print(f"plot written to {args.out}")
+    return 0
 
 
 def _train(args) -> int:
@@ -122,7 +146,7 @@ def main(argv=None) -> int:
         if value is not None and value < 1:
             raise SystemExit(f"worldsim agent: --{name.replace('_', '-')} must be at least 1")
     try:
-        return _train(args) if args.action == "train" else _eval(args)
+        return {"train": _train, "eval": _eval, "plot": _plot}[args.action](args)
     except (ValueError, FileNotFoundError) as exc:
         raise SystemExit(f"worldsim agent {args.action}: {exc}") from exc
 

@@ -170,45 +170,73 @@ def read_eval_log(folder) -> list[dict]:
     return [json.loads(line) for line in file.read_text().splitlines() if line.strip()]
 
 
-def plot_eval_log(folder) -> Path | None:
-    """``eval.png``: return (and Crafter score or logs) in the real game against the
-    training steps. None when there is nothing to plot."""
-    rows = read_eval_log(folder)
-    if not rows:
+def _measure(rows: list[dict]) -> str | None:
+    """The world's own measure beside the return: Crafter score or logs collected."""
+    return "score" if "score" in rows[0] else ("logs_mean" if "logs_mean" in rows[0] else None)
+
+
+def _label(folder) -> str:
+    try:
+        meta = read_meta(folder)
+    except (ValueError, FileNotFoundError):
+        return Path(folder).name
+    return f"PPO in the {'dream' if meta.get('trained_in') == 'dream' else 'real game'} " \
+           f"({Path(folder).name})"
+
+
+def plot_eval_logs(folders, out, baselines=()) -> Path | None:
+    """One figure of the periodic real-game evaluations of several policy folders (mean
+    return with its spread, and the Crafter score or logs collected, against training
+    steps), with ``baselines`` (``worldsim agent eval --json`` files) as dashed lines.
+    None when no folder has an evaluation."""
+    logs = [(f, read_eval_log(f)) for f in folders]
+    logs = [(f, rows) for f, rows in logs if rows]
+    if not logs:
         return None
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    steps = [r["timesteps"] for r in rows]
-    extra = "score" if "score" in rows[0] else ("logs_mean" if "logs_mean" in rows[0] else None)
-    fig, axes = plt.subplots(1, 2 if extra else 1, figsize=(10 if extra else 5, 3.5),
+    extra = _measure(logs[0][1])
+    fig, axes = plt.subplots(1, 2 if extra else 1, figsize=(10 if extra else 5, 3.8),
                              squeeze=False)
-    ax = axes[0][0]
-    mean = np.array([r["return_mean"] for r in rows])
-    std = np.array([r["return_std"] for r in rows])
-    ax.plot(steps, mean, marker="o")
-    ax.fill_between(steps, mean - std, mean + std, alpha=0.2)
+    ax, ax2 = axes[0][0], axes[0][1] if extra else None
+    for folder, rows in logs:
+        steps = [r["timesteps"] for r in rows]
+        mean = np.array([r["return_mean"] for r in rows])
+        std = np.array([r["return_std"] for r in rows])
+        line, = ax.plot(steps, mean, marker="o", label=_label(folder))
+        ax.fill_between(steps, mean - std, mean + std, alpha=0.15, color=line.get_color())
+        if ax2 is not None and extra in rows[0]:
+            ax2.plot(steps, [r[extra] for r in rows], marker="o", color=line.get_color())
+    styles = [("--", "dimgrey"), (":", "black"), ("-.", "grey")]
+    for k, file in enumerate(baselines):
+        style, colour = styles[k % len(styles)]
+        base = json.loads(Path(file).read_text())
+        name = f"{base.get('policy', base.get('agent', Path(file).stem))} " \
+               f"({base.get('episodes', '?')} episodes)"
+        ax.axhline(base["return_mean"], linestyle=style, color=colour, label=name)
+        if ax2 is not None and extra in base:
+            ax2.axhline(base[extra], linestyle=style, color=colour)
     ax.set_xlabel("training steps")
     ax.set_ylabel("episode return (real game)")
-    if extra:
-        ax2 = axes[0][1]
-        ax2.plot(steps, [r[extra] for r in rows], marker="o", color="tab:green")
+    ax.legend(fontsize=8)
+    if ax2 is not None:
         ax2.set_xlabel("training steps")
         ax2.set_ylabel("Crafter score (%)" if extra == "score" else "logs collected")
-    meta = {}
-    try:
-        meta = read_meta(folder)
-    except (ValueError, FileNotFoundError):
-        pass
-    fig.suptitle(f"PPO trained in the {meta.get('trained_in', '?')} {meta.get('world', '')}, "
-                 f"evaluated in the real game")
+    world = logs[0][1][0].get("world", "")
+    fig.suptitle(f"PPO in {world}, evaluated in the real game")
     fig.tight_layout()
-    out = Path(folder) / EVAL_PLOT
+    out = Path(out)
     fig.savefig(out, dpi=100)
     plt.close(fig)
     return out
+
+
+def plot_eval_log(folder) -> Path | None:
+    """``eval.png`` in a policy folder: its real-game evaluations against training steps."""
+    return plot_eval_logs([folder], Path(folder) / EVAL_PLOT)
 
 
 def train(world: str, where: str, steps: int, out, num_envs: int = 8, checkpoint=None,

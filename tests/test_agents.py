@@ -116,6 +116,27 @@ def test_training_resumes_up_to_the_steps_asked(dream_policy, tmp_path):
         agent_main(real_args)
 
 
+def test_plot_compares_runs_with_baselines(dream_policy, tmp_path):
+    out, _, _ = dream_policy
+    voxel, crafter = tmp_path / "voxel.json", tmp_path / "crafter.json"
+    for world, file in (("voxel", voxel), ("crafter", crafter)):
+        assert agent_main(["eval", "uniform", "--world", world, "--episodes", "1",
+                           "--max-steps", "5", "--json", str(file)]) == 0
+    png = tmp_path / "curves.png"
+    assert agent_main(["plot", str(out), "--baseline", str(voxel), "--out", str(png)]) == 0
+    assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 5000
+    with pytest.raises(SystemExit, match="different worlds"):
+        agent_main(["plot", str(out), "--baseline", str(crafter), "--out", str(png)])
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(SystemExit, match="no policy at"):
+        agent_main(["plot", str(empty), "--out", str(png)])
+    for name in ("meta.json", "policy.zip"):  # trained with --eval-episodes 0
+        (empty / name).write_bytes((out / name).read_bytes())
+    with pytest.raises(SystemExit, match="no evaluation"):
+        agent_main(["plot", str(empty), "--out", str(png)])
+
+
 def test_policies_are_refused_where_they_do_not_fit(dream_policy, tmp_path):
     out, _, _ = dream_policy
     with pytest.raises(SystemExit, match="trained for 'voxel', not 'crafter'"):
