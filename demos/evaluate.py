@@ -147,25 +147,33 @@ def action_following(model, world: str, train_data, forced: dict, steps: int, se
 
     nvec = model.action_nvec
     idm = None
+    # the judge is reused from the report folder only if it learned from the same play
+    judge = {"data": [str(d) for d in train_data.folders], "steps": int(steps)}
+    tag = {"judge": json.dumps(judge, sort_keys=True)}
     if idm_path is not None and idm_path.exists():
+        from safetensors import safe_open
         from safetensors.torch import load_file
 
-        idm = InverseDynamics(nvec, model.image_size)
         try:
-            idm.load_state_dict(load_file(str(idm_path)))
-        except (RuntimeError, ValueError):
-            idm = None  # another model's judge: train a new one
+            with safe_open(str(idm_path), "pt") as f:
+                same = (f.metadata() or {}).get("judge") == tag["judge"]
+            if same:
+                idm = InverseDynamics(nvec, model.image_size)
+                idm.load_state_dict(load_file(str(idm_path)))
+        except (RuntimeError, ValueError, OSError):
+            idm = None  # unreadable, or another model's judge: train a new one
+    judge["reused"] = idm is not None
     if idm is None:
         idm = train_idm(train_data, steps=steps, seed=seed, progress=True)
         if idm_path is not None:
             from safetensors.torch import save_file
 
             idm_path.parent.mkdir(parents=True, exist_ok=True)
-            save_file(idm.state_dict(), str(idm_path))
+            save_file(idm.state_dict(), str(idm_path), metadata=tag)
     real = accuracy(idm.predict(forced["before"], forced["real"]), forced["actions"])
     dream = accuracy(idm.predict(forced["before"], forced["dream"]), forced["actions"])
     names = component_names(world, len(nvec))
-    result = {"components": {}, "groups": {}}
+    result = {"components": {}, "groups": {}, "judge": judge}
     for k, name in enumerate(names):
         result["components"][name] = {"real": real[k], "dream": dream[k]}
     for group, members in GROUPS.get(world, {}).items():
@@ -304,8 +312,12 @@ def format_summary(checkpoint, data, meta: dict, result: dict) -> str:
         for name, d in af["groups"].items():
             lines.append(f"| **{name}** | {d['real']:.3f} | {d['dream']:.3f} | {d['ratio']:.2f} | "
                          f"{d['chance']:.3f} |")
-        lines += ["", "A ratio means something only where the judge reads real pairs clearly "
-                  "better than guessing."]
+        judge = af.get("judge", {})
+        made = f"trained {judge.get('steps')} steps on real play from " \
+            f"{', '.join(f'`{d}`' for d in judge.get('data', []))}" + \
+            (" (reused from the report folder)" if judge.get("reused") else "")
+        lines += ["", f"The judge was {made}. A ratio means something only where the judge "
+                  "reads real pairs clearly better than guessing."]
     if "heads" in result:
         h = result["heads"]
         lines += ["", "## Reward and termination heads (teacher-forced steps)", "",

@@ -55,6 +55,15 @@ def test_eval_writes_a_report(tmp_path, capsys):
     assert 0 <= af["components"]["yaw"]["real"]["balanced"] <= 1
     assert 0 < af["groups"]["camera"]["chance"] <= 0.5
     assert (out / "inverse_dynamics.safetensors").exists()
+    assert af["judge"] == {"data": [str(data)], "steps": 30, "reused": False}
+    # the judge is reused only when it would be trained on the same play the same way
+    base = ["--checkpoint", str(ckpt), "--data", str(data), "--out", str(out), "--windows",
+            "20", "--threads", "1", "--sections", "actions", "--train-data", str(data)]
+    for steps, reused in (("30", True), ("31", False)):
+        assert evaluate([*base, "--idm-steps", steps]) == 0
+        judge = json.loads((out / "metrics.json").read_text())["action_following"]["judge"]
+        assert judge["reused"] is reused and judge["steps"] == int(steps)
+    assert f"trained 31 steps on real play from `{data}`" in (out / "summary.md").read_text()
 
 
 def test_frame_statistics():
