@@ -58,6 +58,7 @@ def test_resumed_run_can_change_the_context_loss_weight_and_says_so(data, tmp_pa
     model, meta = load_model(out / "model")
     assert model.cfg.flow.context_loss_weight == 0.5
     assert meta["changes"] == ["context_loss_weight 0.0 -> 0.5 at autoencoder step 13"]
+    assert T.main(_args(data, out, "--context-loss-weight", "-1")) == 2
 
 
 @pytest.mark.slow

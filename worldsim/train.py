@@ -221,6 +221,8 @@ def train(args) -> int:
     model.train()
     cfg = model.cfg
     changes = []
+    if args.context_loss_weight is not None and args.context_loss_weight < 0:
+        raise ValueError(f"--context-loss-weight must be 0 or more, got {args.context_loss_weight}")
     if args.context_loss_weight is not None and \
             args.context_loss_weight != cfg.flow.context_loss_weight:
         changes.append(f"context_loss_weight {cfg.flow.context_loss_weight} -> "
