@@ -293,3 +293,5 @@ def test_export_halves_the_weights_and_still_dreams(tmp_path):
     assert DreamEnv("voxel", tmp_path / "one").simulator.sampling_steps == 1
     with pytest.raises(SystemExit, match="KEY=TEXT"):
         export(["--checkpoint", str(ckpt), "--out", str(tmp_path / "x"), "--note", "oops"])
+    with pytest.raises(SystemExit, match="sampling steps must be between 1 and 16"):
+        export(["--checkpoint", str(ckpt), "--out", str(tmp_path / "x"), "--sampling-steps", "0"])

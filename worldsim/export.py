@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from .checkpoint import STARTS_FILE, CheckpointError, load_model, save_model
+from .flow import euler_levels
 
 DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 
@@ -27,8 +28,7 @@ def export(checkpoint, out, dtype: str = "float16", sampling_steps: int | None =
     meta (how it was trained, beyond what the trainer recorded)."""
     model, meta = load_model(checkpoint)
     if sampling_steps is not None:
-        if not 1 <= sampling_steps <= 8:
-            raise ValueError(f"sampling steps must be 1 to 8, got {sampling_steps}")
+        euler_levels(sampling_steps)  # the sampler's own check of the count
         model.cfg.flow.sampling_steps = sampling_steps
     starts = Path(checkpoint) / STARTS_FILE
     if not starts.exists():
