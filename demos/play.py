@@ -254,7 +254,7 @@ class PlayApp:
         fps = self.measured_fps()
         slow = self.fps and fps < 0.9 * self.fps
         lines = [f"{fps:5.1f} fps" + (f" (slower than {self.fps})" if slow else ""),
-                 f"{self.world_name}  step {self.steps}  return {self.episode_return:g}"]
+                 f"{self.world_name}  step {self.steps}  return {self.episode_return:.2f}"]
         if "position" in self.info:
             x, y, z = self.info["position"]
             lines.append(f"xyz {x:.1f} {y:.1f} {z:.1f}")
