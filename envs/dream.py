@@ -62,12 +62,13 @@ class Dreams:
     dreams, the teacher's spaces, the start contexts, and each dream's (seed, episode)."""
 
     def __init__(self, world: str, checkpoint, num: int, device, sampling_steps,
-                 context_noise, precision: str = "auto"):
+                 context_noise, precision: str = "auto", snap_rewards: bool = True):
         path = resolve_checkpoint(world, checkpoint)
         model, self.meta = load_model(path, device=device or "cpu", world=world)
         self.checkpoint = path
         self.starts = load_starts(path, model.cfg)
-        self.sim = WorldSimulator(model, num, device, sampling_steps, context_noise, precision)
+        self.sim = WorldSimulator(model, num, device, sampling_steps, context_noise, precision,
+                                  snap_rewards)
         size = model.image_size
         teacher = make_teacher(world, size=size)
         try:
@@ -165,8 +166,9 @@ class DreamEnv(HumanRenderMixin, gym.Env):
 
     ``world``: the teacher (``voxel``, ``crafter``, or the Gymnasium id the model learned);
     ``checkpoint``: a model folder (default: the bundled one); ``device``: where the model
-    runs; ``sampling_steps`` and ``context_noise``: sampler settings (default: the model's).
-    ``info`` holds ``seed``, ``episode``, ``start`` (the start context's index, -1 when
+    runs; ``sampling_steps`` and ``context_noise``: sampler settings (default: the model's);
+    ``snap_rewards``: give the training data's reward nearest the reward head's output (the
+    default, for models that record their rewards) or the raw output. ``info`` holds ``seed``, ``episode``, ``start`` (the start context's index, -1 when
     given in ``options``), ``step`` and, after a step, ``termination_prob``.
     """
 
@@ -174,11 +176,12 @@ class DreamEnv(HumanRenderMixin, gym.Env):
 
     def __init__(self, world: str = "voxel", checkpoint=None, device: str = "cpu",
                  sampling_steps: int | None = None, context_noise: float | None = None,
-                 render_mode: str | None = None, precision: str = "auto"):
+                 render_mode: str | None = None, precision: str = "auto",
+                 snap_rewards: bool = True):
         _check_kwargs(render_mode, self.metadata["render_modes"])
         self.render_mode = render_mode
         self.dreams = Dreams(world, checkpoint, 1, device, sampling_steps, context_noise,
-                             precision)
+                             precision, snap_rewards)
         self.observation_space = self.dreams.observation_space
         self.action_space = self.dreams.action_space
         self.window_title = f"worldsim dream: {world}"
@@ -258,7 +261,7 @@ class DreamVectorEnv(gym.vector.VectorEnv):
                  device: str = "cpu", sampling_steps: int | None = None,
                  context_noise: float | None = None, max_episode_steps: int | None = None,
                  autoreset_mode=AutoresetMode.NEXT_STEP, render_mode: str | None = None,
-                 precision: str = "auto"):
+                 precision: str = "auto", snap_rewards: bool = True):
         _check_kwargs(render_mode, self.metadata["render_modes"])
         if int(num_envs) < 1:
             raise ValueError(f"num_envs must be at least 1, got {num_envs}")
@@ -268,7 +271,7 @@ class DreamVectorEnv(gym.vector.VectorEnv):
         self.autoreset_mode = self.metadata["autoreset_mode"]
         self.max_episode_steps = None if max_episode_steps is None else int(max_episode_steps)
         self.dreams = Dreams(world, checkpoint, self.num_envs, device, sampling_steps,
-                             context_noise, precision)
+                             context_noise, precision, snap_rewards)
         self.single_observation_space = self.dreams.observation_space
         self.single_action_space = self.dreams.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)

@@ -170,3 +170,13 @@ def test_several_folders_make_one_dataset(tmp_path):
     save_episode(b / episode_filename(1), counting_episode(10, world="crafter"))
     with pytest.raises(ValueError, match="own folder"):
         WindowDataset([a, b], context=2)
+
+
+def test_reward_values_are_the_distinct_rewards_or_none():
+    from worldsim.data import MAX_REWARD_VALUES, reward_values
+
+    assert reward_values(np.array([0, 1, 0, 0, 1], np.float32)) == (0.0, 1.0)
+    # Crafter's health rewards are tenths, stored as float32: read back as the tenths
+    tenths = np.array([-0.1, 0.0, 0.1, 1.0, 0.1], np.float32)
+    assert reward_values(tenths) == (-0.1, 0.0, 0.1, 1.0)
+    assert reward_values(np.linspace(0, 1, MAX_REWARD_VALUES + 1)) is None  # continuous

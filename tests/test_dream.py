@@ -199,6 +199,37 @@ def test_termination_head_ends_dreams(voxel_ckpt):
     assert info["_final_obs"].all() and (info["episode"] == 1).all()
 
 
+def test_rewards_snap_to_the_training_data_values(voxel_ckpt, tmp_path):
+    from worldsim.export import export
+
+    snapped = export(voxel_ckpt, tmp_path / "snapped", dtype="float32", reward_values=[1, 0])
+    model, meta = load_model(snapped)
+    assert model.cfg.dynamics.reward_values == (0.0, 1.0)
+    assert meta["changes"] == ["reward_values None -> (0.0, 1.0) at export"]
+    envs = {snap: DreamVectorEnv(4, "voxel", snapped, snap_rewards=snap) for snap in (True, False)}
+    for bias, want in ((0.04, 0.0), (0.3, 0.0), (0.7, 1.0)):
+        got = {}
+        for snap, venv in envs.items():
+            venv.reset(seed=0)
+            head = venv.simulator.model.dynamics.reward_head
+            with torch.no_grad():  # a head that says about `bias` whatever it sees
+                head.weight.mul_(0.01)
+                head.bias.fill_(bias)
+            got[snap] = venv.step(np.stack([NOOP] * 4))[1]
+            raw = venv.simulator.raw_rewards.cpu().numpy()
+            assert np.allclose(raw, bias, atol=0.05)  # the head's output, kept either way
+        assert np.all(got[True] == want), (bias, got)  # the game's own reward
+        assert np.allclose(got[False], bias, atol=0.05)  # the head's output as it is
+    # a model that does not know its rewards gives the raw output, as before
+    plain = DreamVectorEnv(1, "voxel", voxel_ckpt)
+    plain.reset(seed=0)
+    assert plain.simulator.reward_values is None
+    assert plain.step(np.stack([NOOP]))[1][0] == pytest.approx(
+        float(plain.simulator.raw_rewards[0]))
+    with pytest.raises(ValueError, match="finite"):
+        export(voxel_ckpt, tmp_path / "bad", reward_values=[0, float("nan")])
+
+
 def test_reset_mask_restarts_only_some_dreams(voxel_ckpt):
     venv = DreamVectorEnv(3, "voxel", voxel_ckpt, autoreset_mode=AutoresetMode.DISABLED)
     obs0, _ = venv.reset(seed=0)

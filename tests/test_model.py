@@ -166,6 +166,9 @@ def test_context_loss_weight_decides_which_frames_train():
     legacy = preset("tiny").to_dict()
     del legacy["flow"]["context_loss_weight"]
     assert ModelConfig.from_dict(legacy).flow.context_loss_weight == 1.0
+    # and before the rewards were recorded: dreams give the raw reward head output
+    del legacy["dynamics"]["reward_values"]
+    assert ModelConfig.from_dict(legacy).dynamics.reward_values is None
     assert preset("tiny").flow.context_loss_weight == 0.0
 
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -32,6 +33,10 @@ def test_tiny_run_writes_checkpoint_and_samples(data, tmp_path):
     model, meta = load_model(out / "model", world="voxel", image_size=64)
     assert meta["phase"] == "done" and meta["preset"] == "tiny" and meta["steps"] == 20
     assert float(model.autoencoder.latent_scale) != 1.0  # measured after the first phase
+    # the rewards the data holds, which dreams snap the reward head's output to
+    rewards = np.concatenate([np.load(f)["rewards"] for f in sorted(data.glob("ep_*.npz"))])
+    assert model.cfg.dynamics.reward_values == tuple(float(v) for v in np.unique(rewards))
+    assert 0.0 in model.cfg.dynamics.reward_values
     assert (out / "samples" / "recon_final.png").stat().st_size > 0
     assert (out / "samples" / "rollout_final.mp4").stat().st_size > 0
     assert len((out / "log.jsonl").read_text().splitlines()) == 40

@@ -36,6 +36,9 @@ class DynamicsConfig:
     depth: int = 6  # transformer blocks (each: spatial attention, temporal attention, MLP)
     heads: int = 4  # attention heads
     mlp_ratio: float = 4.0  # MLP hidden width over token width
+    # the distinct rewards of the training data (e.g. 0 and 1); a dream gives the one nearest
+    # the reward head's output. None: the head's raw output (too many values, or unknown)
+    reward_values: tuple[float, ...] | None = None
 
     @property
     def frames(self) -> int:

@@ -145,6 +145,18 @@ def describe(meta: dict[str, Any]) -> str:
     return f"world {meta.get('world')!r} at {meta.get('size')}x{meta.get('size')}"
 
 
+MAX_REWARD_VALUES = 16  # more distinct rewards than this: a continuous reward, not snapped
+
+
+def reward_values(rewards: np.ndarray, limit: int = MAX_REWARD_VALUES) -> tuple[float, ...] | None:
+    """The distinct rewards of recorded play, sorted (rounded to 6 decimals), or None when
+    there are more than ``limit`` of them (a continuous reward)."""
+    values = np.unique(np.round(np.asarray(rewards, dtype=np.float64), 6))
+    if len(values) > limit:
+        return None
+    return tuple(float(v) for v in values)
+
+
 class WindowDataset:
     """Windows of ``context + chunk`` consecutive frames from a folder of episodes (or a
     list of folders, e.g. explorer and random play of one world, used together).

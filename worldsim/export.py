@@ -10,26 +10,41 @@ float32.
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
 from pathlib import Path
 
 import torch
 
 from .checkpoint import STARTS_FILE, CheckpointError, load_model, save_model
+from .data import MAX_REWARD_VALUES
 from .flow import euler_levels
 
 DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 
 
 def export(checkpoint, out, dtype: str = "float16", sampling_steps: int | None = None,
-           notes: dict | None = None) -> Path:
+           notes: dict | None = None, reward_values=None) -> Path:
     """Write ``checkpoint`` to ``out`` at ``dtype``; ``sampling_steps`` changes the default
-    Euler steps per frame that dreams of the exported model use; ``notes`` go into its
-    meta (how it was trained, beyond what the trainer recorded)."""
+    Euler steps per frame that dreams of the exported model use; ``reward_values`` sets
+    the rewards its dreams snap to (for a model trained before `worldsim train` recorded
+    them; ``()`` removes them); ``notes`` go into its meta (how it was trained, beyond
+    what the trainer recorded)."""
     model, meta = load_model(checkpoint)
+    meta = dict(meta)
     if sampling_steps is not None:
         euler_levels(sampling_steps)  # the sampler's own check of the count
         model.cfg.flow.sampling_steps = sampling_steps
+    if reward_values is not None:
+        values = tuple(sorted({float(v) for v in reward_values})) or None
+        if values is not None and not all(math.isfinite(v) for v in values):
+            raise ValueError(f"reward values must be finite numbers, got {list(reward_values)}")
+        if values is not None and len(values) > MAX_REWARD_VALUES:
+            raise ValueError(f"at most {MAX_REWARD_VALUES} reward values, got {len(values)}")
+        if values != model.cfg.dynamics.reward_values:
+            meta["changes"] = list(meta.get("changes", [])) + [
+                f"reward_values {model.cfg.dynamics.reward_values} -> {values} at export"]
+            model.cfg.dynamics.reward_values = values
     starts = Path(checkpoint) / STARTS_FILE
     if not starts.exists():
         raise CheckpointError(f"{checkpoint} has no {STARTS_FILE}: a dream needs start "
@@ -51,6 +66,10 @@ def main(argv=None) -> int:
     p.add_argument("--sampling-steps", type=int, default=None,
                    help="default Euler steps per dream frame of the exported model "
                         "(default: the checkpoint's)")
+    p.add_argument("--reward-values", type=float, nargs="*", default=None, metavar="R",
+                   help="the rewards the game gives (e.g. 0 1); dreams snap the reward head's "
+                        "output to the nearest. Models trained now record them; this sets "
+                        "them for older ones. With no value: dreams give the raw output")
     p.add_argument("--note", action="append", default=[], metavar="KEY=TEXT",
                    help="add KEY=TEXT to the model's meta (how it was trained); repeatable")
     args = p.parse_args(argv)
@@ -61,7 +80,8 @@ def main(argv=None) -> int:
             raise SystemExit(f"worldsim export: --note takes KEY=TEXT, got {item!r}")
         notes[key] = text
     try:
-        out = export(args.checkpoint, args.out, args.dtype, args.sampling_steps, notes)
+        out = export(args.checkpoint, args.out, args.dtype, args.sampling_steps, notes,
+                     args.reward_values)
     except (CheckpointError, ValueError) as exc:
         raise SystemExit(f"worldsim export: {exc}") from exc
     size = sum(f.stat().st_size for f in out.iterdir()) / 2**20

@@ -28,6 +28,16 @@ from .sampler import KeyedNoise, LatentRollout
 TERMINATION_THRESHOLD = 0.5  # a dream ends when the termination head's probability passes this
 
 
+def snap_rewards(raw: torch.Tensor, values) -> torch.Tensor:
+    """Each reward head output replaced by the nearest of ``values`` (the rewards seen in the
+    training data). A head trained by regression on rare events outputs small values
+    everywhere (a few hundredths where VoxelWorld has a log in view); summed over an
+    episode they pay an agent for staring at trees, so a dream hands out only the rewards
+    the game does."""
+    v = torch.as_tensor(values, dtype=raw.dtype, device=raw.device)
+    return v[(raw[:, None] - v[None, :]).abs().argmin(dim=1)]
+
+
 def _tensor(x, name: str, device, dtype=None) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
         return x.to(device=device, dtype=dtype) if dtype is not None else x.to(device)
@@ -55,7 +65,7 @@ def _bf16_weights(model: WorldModel) -> WorldModel:
 class WorldSimulator:
     def __init__(self, model: WorldModel, batch_size: int = 1, device=None,
                  sampling_steps: int | None = None, context_noise: float | None = None,
-                 precision: str = "auto"):
+                 precision: str = "auto", snap_rewards: bool = True):
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         if precision not in ("auto", "fp32", "bf16"):
@@ -78,6 +88,9 @@ class WorldSimulator:
                                    else cfg.flow.context_noise)
         if not 0.0 <= self.context_noise <= 1.0:
             raise ValueError(f"context_noise must be in [0, 1], got {self.context_noise}")
+        # rewards are snapped to the training data's values when the model knows them
+        self.reward_values = cfg.dynamics.reward_values if snap_rewards else None
+        self.raw_rewards = None  # the reward head's output at the last step, before snapping
         self.noise = KeyedNoise(self.batch_size, self.device)
         self.rollout = LatentRollout(model.dynamics, self.context, self.sampling_steps,
                                      self.context_noise, self.noise)
@@ -179,8 +192,10 @@ class WorldSimulator:
     @torch.no_grad()
     def step(self, actions):
         """One step of every dream. ``actions``: (B, A) integers.
-        Returns frames (B, H, W, 3) uint8, rewards (B,) float32, terminated (B,) bool and the
-        termination probabilities (B,), all tensors on the device."""
+        Returns frames (B, H, W, 3) uint8, rewards (B,) float32 (snapped to the model's
+        ``reward_values`` unless the simulator was made with ``snap_rewards=False``; the raw
+        head output stays in ``raw_rewards``), terminated (B,) bool and the termination
+        probabilities (B,), all tensors on the device."""
         if not self.started:
             raise RuntimeError("reset() the simulator with start contexts before step()")
         act = self.check_actions(actions, self.batch_size)
@@ -189,4 +204,7 @@ class WorldSimulator:
             z, reward, p_end = self.rollout.step(act)
             frames = ae.to_uint8(ae.decode(z))
         p_end = p_end.float()
-        return frames, reward.float(), p_end > TERMINATION_THRESHOLD, p_end
+        reward = self.raw_rewards = reward.float()
+        if self.reward_values:
+            reward = snap_rewards(reward, self.reward_values)
+        return frames, reward, p_end > TERMINATION_THRESHOLD, p_end

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from .checkpoint import (load_model, load_training_state, save_model, save_starts,
                          save_training_state)
 from .config import preset
-from .data import WindowDataset
+from .data import WindowDataset, reward_values
 from .flow import flow_loss
 from .model import WorldModel
 from .video import write_video
@@ -230,6 +230,11 @@ def train(args) -> int:
         cfg.flow.context_loss_weight = args.context_loss_weight
     data = WindowDataset(args.data, context=cfg.dynamics.context, chunk=cfg.dynamics.chunk,
                          world=world, size=size)
+    values = reward_values(data.rewards)  # what dreams snap the reward head's output to
+    if values != cfg.dynamics.reward_values:
+        if resumed:
+            changes.append(f"reward_values {cfg.dynamics.reward_values} -> {values}")
+        cfg.dynamics.reward_values = values
     opt = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=0.01)
     phase, step, extra = "autoencoder", 0, {}
     if resumed and (ckpt / "training.json").exists():
