@@ -33,6 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", default="cpu", help="where the dream and the policy run (cpu)")
     t.add_argument("--sampling-steps", type=int, default=None,
                    help="Euler steps per dream frame (default: the model's)")
+    t.add_argument("--dream-starts", nargs="+", default=None, metavar="DATA",
+                   help="folders of recorded play to start dreams from (default: the "
+                        "checkpoint's start contexts)")
+    t.add_argument("--dream-horizon", type=int, default=None, metavar="N",
+                   help="end each dream after N steps (default: a real episode's length)")
     t.add_argument("--eval-every", type=int, default=50_000,
                    help="evaluate in the real game (and save) every N steps (50,000)")
     t.add_argument("--eval-episodes", type=int, default=5,
@@ -88,13 +93,15 @@ def _plot(args) -> int:
 def _train(args) -> int:
     from .ppo import train
 
-    if args.where == "real" and args.checkpoint:
-        raise SystemExit("worldsim agent train: --checkpoint is for --in dream")
+    if args.where == "real" and (args.checkpoint or args.dream_starts or args.dream_horizon):
+        raise SystemExit("worldsim agent train: --checkpoint, --dream-starts and "
+                         "--dream-horizon are for --in dream")
     train(args.world, args.where, args.steps, args.out, num_envs=args.envs,
           checkpoint=args.checkpoint, device=args.device, sampling_steps=args.sampling_steps,
           eval_every=args.eval_every, eval_episodes=args.eval_episodes,
           eval_max_steps=args.eval_max_steps, seed=args.seed, n_steps=args.n_steps,
-          progress=not args.quiet)
+          progress=not args.quiet, dream_starts=args.dream_starts,
+          dream_horizon=args.dream_horizon)
     print(f"policy saved in {args.out}")
     return 0
 

@@ -127,14 +127,26 @@ class PolicyAgent(Agent):
 
 # ------------------------------------------------------------------------------ training
 def make_train_env(world: str, where: str, num_envs: int, seed: int, checkpoint=None,
-                   device: str = "cpu", sampling_steps: int | None = None):
-    """SB3 VecEnv for training: ``num_envs`` batched dreams, or real games in one process."""
+                   device: str = "cpu", sampling_steps: int | None = None,
+                   dream_starts=None, dream_horizon: int | None = None):
+    """SB3 VecEnv for training: ``num_envs`` batched dreams, or real games in one process.
+    A dream starts from the checkpoint's start contexts or from windows of the recorded
+    play in ``dream_starts``, and lasts at most ``dream_horizon`` steps (default: as long
+    as a real episode)."""
+    if where != "dream" and (dream_starts or dream_horizon):
+        raise ValueError("dream starts and horizon are for training in the dream")
     if where == "dream":
         from envs.sb3 import dream_vec_env
 
         kwargs = {"checkpoint": checkpoint, "device": device}
         if sampling_steps is not None:
             kwargs["sampling_steps"] = sampling_steps
+        if dream_starts:
+            kwargs["start_data"] = [str(d) for d in dream_starts]
+        if dream_horizon is not None:
+            if dream_horizon < 1:
+                raise ValueError(f"the dream horizon must be at least 1 step, got {dream_horizon}")
+            kwargs["max_episode_steps"] = int(dream_horizon)
         venv = dream_vec_env(world, num_envs, **kwargs)
         venv.seed(seed)
         return venv
@@ -242,7 +254,8 @@ def plot_eval_log(folder) -> Path | None:
 def train(world: str, where: str, steps: int, out, num_envs: int = 8, checkpoint=None,
           device: str = "cpu", sampling_steps: int | None = None, eval_every: int = 50_000,
           eval_episodes: int = 5, eval_max_steps: int | None = None, seed: int = 0,
-          n_steps: int | None = None, progress: bool = True, log=print) -> Path:
+          n_steps: int | None = None, progress: bool = True, log=print,
+          dream_starts=None, dream_horizon: int | None = None) -> Path:
     """Train PPO in ``where`` (dream or real) for ``steps`` env steps into the folder
     ``out``, evaluating in the real game every ``eval_every`` steps. Resumes a folder
     that already holds a policy for the same world and place."""
@@ -256,11 +269,16 @@ def train(world: str, where: str, steps: int, out, num_envs: int = 8, checkpoint
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     venv = make_train_env(world, where, num_envs, seed, checkpoint=checkpoint, device=device,
-                          sampling_steps=sampling_steps)
+                          sampling_steps=sampling_steps, dream_starts=dream_starts,
+                          dream_horizon=dream_horizon)
     meta_base = {"format": FORMAT, "version": 1, "world": world, "trained_in": where,
                  "steps_asked": steps, "num_envs": num_envs, "seed": seed, "device": device,
                  "hardware": _hardware(device),
                  "checkpoint": None if checkpoint is None else str(checkpoint)}
+    if where == "dream":
+        meta_base["dream_starts"] = [str(d) for d in dream_starts] if dream_starts else \
+            "the checkpoint's"
+        meta_base["dream_horizon"] = dream_horizon
     seconds_before = 0.0
     if (out / POLICY_FILE).is_file():
         meta = read_meta(out)

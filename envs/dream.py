@@ -10,7 +10,9 @@ its dream unchanged. Registered as ``worldsim/DreamVoxel-v0`` and ``worldsim/Dre
 
 ``checkpoint`` defaults to the model bundled with worldsim for that world. A dream starts
 from a start context of real play shipped with the checkpoint (chosen by the seed), or
-from ``options={"context_frames": ..., "context_actions": ...}``. Seeding works as in the
+from ``options={"context_frames": ..., "context_actions": ...}``, or, with
+``start_data=FOLDER(S)``, from any of thousands of windows of recorded play (as DIAMOND's
+agent imagines from its replay buffer). Seeding works as in the
 teachers: ``reset(seed=s)`` starts episode 0 of seed ``s``, each later ``reset()`` the next
 episode, and episode ``k`` of seed ``s`` (start context and noise) is always the same.
 """
@@ -34,6 +36,30 @@ from .window import HumanRenderMixin
 
 RENDER_FPS = 30
 BUNDLED = Path(__file__).resolve().parent.parent / "worldsim" / "models"
+
+
+START_POOL = 4096  # start contexts drawn from ``start_data`` recorded play
+
+
+def starts_from_data(folders, cfg, world: str, count: int = START_POOL, seed: int = 0):
+    """``count`` start contexts (frames (N, context, H, W, 3) uint8, actions (N, context-1, A))
+    cut at random from recorded play of ``world`` in ``folders``, checked against the model."""
+    import torch
+
+    from worldsim.data import WindowDataset
+
+    ctx, size = cfg.dynamics.context, cfg.autoencoder.image_size
+    data = WindowDataset(folders if isinstance(folders, (list, tuple)) else [folders],
+                         context=ctx, chunk=1, world=world, size=size)
+    nvec = data.meta.get("action_nvec")
+    if nvec is not None and tuple(nvec) != tuple(cfg.dynamics.action_nvec):
+        raise CheckpointError(f"start data {data.folder} has actions {list(nvec)}, but the model "
+                              f"was trained with {list(cfg.dynamics.action_nvec)}")
+    rng = np.random.default_rng(seed)
+    index = rng.choice(len(data), size=min(count, len(data)), replace=False)
+    windows = data.gather(np.sort(index))
+    return (torch.from_numpy(windows["frames"][:, :ctx]),
+            torch.from_numpy(windows["actions"][:, :ctx - 1]))
 
 
 def bundled_checkpoint(world: str) -> Path:
@@ -62,11 +88,13 @@ class Dreams:
     dreams, the teacher's spaces, the start contexts, and each dream's (seed, episode)."""
 
     def __init__(self, world: str, checkpoint, num: int, device, sampling_steps,
-                 context_noise, precision: str = "auto", snap_rewards: bool = True):
+                 context_noise, precision: str = "auto", snap_rewards: bool = True,
+                 start_data=None):
         path = resolve_checkpoint(world, checkpoint)
         model, self.meta = load_model(path, device=device or "cpu", world=world)
         self.checkpoint = path
-        self.starts = load_starts(path, model.cfg)
+        self.starts = load_starts(path, model.cfg) if start_data is None else \
+            starts_from_data(start_data, model.cfg, world)
         self.sim = WorldSimulator(model, num, device, sampling_steps, context_noise, precision,
                                   snap_rewards)
         size = model.image_size
@@ -168,7 +196,9 @@ class DreamEnv(HumanRenderMixin, gym.Env):
     ``checkpoint``: a model folder (default: the bundled one); ``device``: where the model
     runs; ``sampling_steps`` and ``context_noise``: sampler settings (default: the model's);
     ``snap_rewards``: give the training data's reward nearest the reward head's output (the
-    default, for models that record their rewards) or the raw output. ``info`` holds ``seed``, ``episode``, ``start`` (the start context's index, -1 when
+    default, for models that record their rewards) or the raw output; ``start_data``: a
+    folder (or list) of recorded play to draw start contexts from instead of the
+    checkpoint's. ``info`` holds ``seed``, ``episode``, ``start`` (the start context's index, -1 when
     given in ``options``), ``step`` and, after a step, ``termination_prob``.
     """
 
@@ -177,11 +207,11 @@ class DreamEnv(HumanRenderMixin, gym.Env):
     def __init__(self, world: str = "voxel", checkpoint=None, device: str = "cpu",
                  sampling_steps: int | None = None, context_noise: float | None = None,
                  render_mode: str | None = None, precision: str = "auto",
-                 snap_rewards: bool = True):
+                 snap_rewards: bool = True, start_data=None):
         _check_kwargs(render_mode, self.metadata["render_modes"])
         self.render_mode = render_mode
         self.dreams = Dreams(world, checkpoint, 1, device, sampling_steps, context_noise,
-                             precision, snap_rewards)
+                             precision, snap_rewards, start_data)
         self.observation_space = self.dreams.observation_space
         self.action_space = self.dreams.action_space
         self.window_title = f"worldsim dream: {world}"
@@ -261,7 +291,7 @@ class DreamVectorEnv(gym.vector.VectorEnv):
                  device: str = "cpu", sampling_steps: int | None = None,
                  context_noise: float | None = None, max_episode_steps: int | None = None,
                  autoreset_mode=AutoresetMode.NEXT_STEP, render_mode: str | None = None,
-                 precision: str = "auto", snap_rewards: bool = True):
+                 precision: str = "auto", snap_rewards: bool = True, start_data=None):
         _check_kwargs(render_mode, self.metadata["render_modes"])
         if int(num_envs) < 1:
             raise ValueError(f"num_envs must be at least 1, got {num_envs}")
@@ -271,7 +301,7 @@ class DreamVectorEnv(gym.vector.VectorEnv):
         self.autoreset_mode = self.metadata["autoreset_mode"]
         self.max_episode_steps = None if max_episode_steps is None else int(max_episode_steps)
         self.dreams = Dreams(world, checkpoint, self.num_envs, device, sampling_steps,
-                             context_noise, precision, snap_rewards)
+                             context_noise, precision, snap_rewards, start_data)
         self.single_observation_space = self.dreams.observation_space
         self.single_action_space = self.dreams.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)

@@ -179,3 +179,38 @@ def test_keyboard_controls_are_agents():
     assert voxel.act(None)[0] == 1 and voxel.action_space.contains(voxel.act(None))
     crafter.handle(pygame.event.Event(pygame.KEYDOWN, key=pygame.K_SPACE))
     assert crafter.act(None) == 5 and crafter.action_space.contains(5)
+
+
+def test_dreams_can_start_from_recorded_play_and_end_at_a_horizon(dream_policy, tmp_path):
+    from demos.collect import collect
+    from envs.dream import DreamVectorEnv
+
+    _, ckpt, _ = dream_policy
+    data = tmp_path / "play"
+    collect("voxel", "random", 2, 20, data, progress=False)
+    frames = np.concatenate([np.load(f)["frames"] for f in sorted(data.glob("ep_*.npz"))])
+    venv = DreamVectorEnv(3, "voxel", ckpt, start_data=data, max_episode_steps=4)
+    # every window of the play can start a dream: 2 episodes of 21 frames hold 19 windows
+    # each of a context of 2 and the frame after it
+    assert len(venv.dreams.starts[0]) == 2 * 19
+    obs, info = venv.reset(seed=5)
+    for o in obs:  # a dream's first frame is a frame of the recorded play
+        assert any(np.array_equal(o, f) for f in frames)
+    assert len(set(info["start"])) > 1
+    for _ in range(3):
+        venv.step(np.stack([venv.single_action_space.sample()] * 3))
+    assert venv.step(np.stack([venv.single_action_space.sample()] * 3))[3].all()  # truncated
+    venv.close()
+    # through the command line, recorded in the policy's meta
+    out = tmp_path / "short"
+    args = ["train", "--world", "voxel", "--in", "dream", "--checkpoint", str(ckpt),
+            "--steps", "32", "--envs", "2", "--n-steps", "16", "--eval-episodes", "0",
+            "--dream-starts", str(data), "--dream-horizon", "4", "--out", str(out), "--quiet"]
+    assert agent_main(args) == 0
+    meta = read_meta(out)
+    assert meta["dream_starts"] == [str(data)] and meta["dream_horizon"] == 4
+    with pytest.raises(SystemExit, match="for --in dream"):
+        agent_main(["train", "--world", "voxel", "--in", "real", "--steps", "8",
+                    "--dream-horizon", "4", "--out", str(tmp_path / "real")])
+    with pytest.raises(SystemExit, match="at least 1 step"):
+        agent_main(args[:-3] + ["--dream-horizon", "0", "--out", str(tmp_path / "zero")])
