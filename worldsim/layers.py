@@ -59,9 +59,13 @@ def rope_tables(positions: torch.Tensor, head_dim: int) -> torch.Tensor:
 
 def apply_rope(x: torch.Tensor, rotation: torch.Tensor) -> torch.Tensor:
     """Rotate pairs of channels (0, 1), (2, 3), ... of x (..., t, head_dim) by the frame's
-    angles: one complex multiplication, in float32 whatever x's dtype."""
-    pairs = torch.view_as_complex(x.float().reshape(*x.shape[:-1], -1, 2).contiguous())
-    return torch.view_as_real(pairs * rotation).flatten(-2).to(x.dtype)
+    angles: the complex product (x0 + i x1)(cos + i sin), written in real arithmetic (which
+    torch.compile fuses; it cannot generate code for complex numbers), in float32 whatever
+    x's dtype."""
+    pairs = x.float().reshape(*x.shape[:-1], -1, 2)
+    x0, x1 = pairs[..., 0], pairs[..., 1]
+    cos, sin = rotation.real, rotation.imag
+    return torch.stack([x0 * cos - x1 * sin, x0 * sin + x1 * cos], -1).flatten(-2).to(x.dtype)
 
 
 class Attention(nn.Module):
