@@ -49,8 +49,12 @@ def starts_from_data(folders, cfg, world: str, count: int = START_POOL, seed: in
     from worldsim.data import WindowDataset
 
     ctx, size = cfg.dynamics.context, cfg.autoencoder.image_size
-    data = WindowDataset(folders if isinstance(folders, (list, tuple)) else [folders],
-                         context=ctx, chunk=1, world=world, size=size)
+    try:
+        data = WindowDataset(folders if isinstance(folders, (list, tuple)) else [folders],
+                             context=ctx, chunk=1, world=world, size=size)
+    except ValueError as exc:
+        raise ValueError(f"dreams of this {world!r} model at {size}px cannot start from that "
+                         f"play: {exc}") from exc
     nvec = data.meta.get("action_nvec")
     if nvec is not None and tuple(nvec) != tuple(cfg.dynamics.action_nvec):
         raise CheckpointError(f"start data {data.folder} has actions {list(nvec)}, but the model "

@@ -201,6 +201,10 @@ def test_dreams_can_start_from_recorded_play_and_end_at_a_horizon(dream_policy, 
         venv.step(np.stack([venv.single_action_space.sample()] * 3))
     assert venv.step(np.stack([venv.single_action_space.sample()] * 3))[3].all()  # truncated
     venv.close()
+    crafter = tmp_path / "crafter"
+    collect("crafter", "random", 1, 5, crafter, progress=False)
+    with pytest.raises(ValueError, match="cannot start from that play.*crafter"):
+        DreamVectorEnv(1, "voxel", ckpt, start_data=crafter)
     # through the command line, recorded in the policy's meta
     out = tmp_path / "short"
     args = ["train", "--world", "voxel", "--in", "dream", "--checkpoint", str(ckpt),
