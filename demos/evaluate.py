@@ -93,7 +93,9 @@ def teacher_forced(model, data: WindowDataset, index: np.ndarray, device) -> dic
     out = {k: [] for k in keys}
     for start in range(0, len(index), BATCH):
         w = data.gather(index[start:start + BATCH])
-        sim = WorldSimulator(model, len(w["frames"]), device)
+        # the heads' own outputs: a dream snaps rewards to the game's values, which would
+        # turn the reward head's error into the dream's
+        sim = WorldSimulator(model, len(w["frames"]), device, snap_rewards=False)
         sim.reset(w["frames"][:, :ctx], w["actions"][:, :ctx - 1], seeds=index[start:start + BATCH])
         frames, reward, _, p_end = sim.step(w["actions"][:, ctx - 1])
         out["before"].append(w["frames"][:, ctx - 1])

@@ -86,3 +86,24 @@ def test_eval_refuses_data_too_short_for_the_horizon(tmp_path):
                   "--sections", "rollout"])
     with pytest.raises(SystemExit, match="unknown section"):
         evaluate(["--checkpoint", str(ckpt), "--data", str(data), "--sections", "vibes"])
+
+
+def test_the_heads_section_reads_the_reward_head_itself(tmp_path):
+    """A dream snaps rewards to the game's values; the evaluation of the reward head does
+    not, so a head that always says 0.3 has an error of 0.3, not 0."""
+    from demos.evaluate import teacher_forced
+    from worldsim.checkpoint import load_model
+    from worldsim.data import WindowDataset
+    from worldsim.export import export
+
+    data = tmp_path / "heldout"
+    collect("voxel", "random", 1, 30, data, progress=False)
+    ckpt = export(make_dream_checkpoint(tmp_path / "model", "voxel"), tmp_path / "snapped",
+                  dtype="float32", reward_values=[0, 1])
+    model, _ = load_model(ckpt)
+    with torch.no_grad():
+        model.dynamics.reward_head.weight.zero_()
+        model.dynamics.reward_head.bias.fill_(0.3)
+    windows = WindowDataset(data, context=model.cfg.dynamics.context)
+    forced = teacher_forced(model, windows, np.arange(8), "cpu")
+    assert np.allclose(forced["reward_pred"], 0.3, atol=1e-5)
