@@ -93,7 +93,8 @@ def _plot(args) -> int:
 def _train(args) -> int:
     from .ppo import train
 
-    if args.where == "real" and (args.checkpoint or args.dream_starts or args.dream_horizon):
+    if args.where == "real" and (args.checkpoint or args.dream_starts
+                                 or args.dream_horizon is not None):
         raise SystemExit("worldsim agent train: --checkpoint, --dream-starts and "
                          "--dream-horizon are for --in dream")
     train(args.world, args.where, args.steps, args.out, num_envs=args.envs,

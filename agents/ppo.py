@@ -133,7 +133,7 @@ def make_train_env(world: str, where: str, num_envs: int, seed: int, checkpoint=
     A dream starts from the checkpoint's start contexts or from windows of the recorded
     play in ``dream_starts``, and lasts at most ``dream_horizon`` steps (default: as long
     as a real episode)."""
-    if where != "dream" and (dream_starts or dream_horizon):
+    if where != "dream" and (dream_starts or dream_horizon is not None):
         raise ValueError("dream starts and horizon are for training in the dream")
     if where == "dream":
         from envs.sb3 import dream_vec_env

@@ -216,5 +216,8 @@ def test_dreams_can_start_from_recorded_play_and_end_at_a_horizon(dream_policy, 
     with pytest.raises(SystemExit, match="for --in dream"):
         agent_main(["train", "--world", "voxel", "--in", "real", "--steps", "8",
                     "--dream-horizon", "4", "--out", str(tmp_path / "real")])
+    with pytest.raises(SystemExit, match="for --in dream"):  # 0 is a horizon too
+        agent_main(["train", "--world", "voxel", "--in", "real", "--steps", "8",
+                    "--dream-horizon", "0", "--out", str(tmp_path / "real")])
     with pytest.raises(SystemExit, match="at least 1 step"):
         agent_main(args[:-3] + ["--dream-horizon", "0", "--out", str(tmp_path / "zero")])
