@@ -34,7 +34,8 @@ def snap_rewards(raw: torch.Tensor, values) -> torch.Tensor:
     almost everywhere; summed over an episode, those paid a PPO agent 36 per VoxelWorld
     dream episode without one log collected. Snapped, a dream hands out only the rewards
     the game does."""
-    v = torch.as_tensor(values, dtype=raw.dtype, device=raw.device)
+    v = values.to(raw) if isinstance(values, torch.Tensor) else \
+        torch.as_tensor(values, dtype=raw.dtype, device=raw.device)
     return v[(raw[:, None] - v[None, :]).abs().argmin(dim=1)]
 
 
@@ -89,7 +90,9 @@ class WorldSimulator:
         if not 0.0 <= self.context_noise <= 1.0:
             raise ValueError(f"context_noise must be in [0, 1], got {self.context_noise}")
         # rewards are snapped to the training data's values when the model knows them
-        self.reward_values = cfg.dynamics.reward_values if snap_rewards else None
+        values = cfg.dynamics.reward_values if snap_rewards else None
+        self.reward_values = None if not values else \
+            torch.tensor(values, dtype=torch.float32, device=self.device)
         self.raw_rewards = None  # the reward head's output at the last step, before snapping
         self.noise = KeyedNoise(self.batch_size, self.device)
         self.rollout = LatentRollout(model.dynamics, self.context, self.sampling_steps,
@@ -205,6 +208,6 @@ class WorldSimulator:
             frames = ae.to_uint8(ae.decode(z))
         p_end = p_end.float()
         reward = self.raw_rewards = reward.float()
-        if self.reward_values:
+        if self.reward_values is not None:
             reward = snap_rewards(reward, self.reward_values)
         return frames, reward, p_end > TERMINATION_THRESHOLD, p_end
