@@ -283,12 +283,17 @@ def _cell(d, key):
     return f"{d[key]['mean']:.2f} ± {d[key]['std']:.2f}" if key in d else "-"
 
 
+def _guidance(result) -> str:
+    g = result.get("action_guidance", 1.0)
+    return "" if g == 1.0 else f", action guidance {g:g}"
+
+
 def format_summary(checkpoint, data, meta: dict, result: dict) -> str:
     lines = [f"# Evaluation of `{checkpoint}`", "",
              f"Held-out data: `{data}` ({result['episodes']} episodes). Model: "
              f"{meta.get('preset', '?')} preset, {meta.get('phase', '?')} phase step "
              f"{meta.get('step', '?')}; {result['sampling_steps']} sampling step(s) per "
-             f"frame.", "",
+             f"frame{_guidance(result)}.", "",
              "| measure | PSNR (dB) | SSIM | copy-last PSNR | copy-last SSIM |",
              "| --- | --- | --- | --- | --- |"]
     for name, d in result["reconstruction"].items():
@@ -362,6 +367,9 @@ def main(argv=None) -> int:
     p.add_argument("--idm-steps", type=int, default=2500, help="inverse-dynamics training steps")
     p.add_argument("--sampling-steps", type=int, default=None,
                    help="Euler steps per dream frame (default: the model's)")
+    p.add_argument("--action-guidance", type=float, default=None,
+                   help="action guidance of the dreams (default: the model's; needs a model "
+                        "trained with --action-dropout)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None)
@@ -386,6 +394,14 @@ def main(argv=None) -> int:
         except ValueError as exc:
             raise SystemExit(f"worldsim eval: {exc}") from exc
         model.cfg.flow.sampling_steps = args.sampling_steps  # every simulator below uses it
+    if args.action_guidance is not None:
+        from worldsim.simulator import WorldSimulator
+
+        try:  # the simulator's own checks, once, before any work
+            WorldSimulator(model, action_guidance=args.action_guidance)
+        except ValueError as exc:
+            raise SystemExit(f"worldsim eval: {exc}") from exc
+        model.cfg.flow.action_guidance = args.action_guidance
     world, size = model.cfg.world, model.image_size
     ctx = model.cfg.dynamics.context
     out = Path(args.out) if args.out else None
@@ -401,6 +417,7 @@ def main(argv=None) -> int:
     result = {"checkpoint": str(args.checkpoint), "data": str(args.data),
               "episodes": frames_data.episodes, "device": args.device, "model_meta": meta,
               "sampling_steps": model.cfg.flow.sampling_steps,
+              "action_guidance": model.cfg.flow.action_guidance,
               "sections": sections}
     result["reconstruction"], recon = reconstruction(model, real, world, args.device)
     if out is not None:

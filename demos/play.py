@@ -322,6 +322,10 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--sampling-steps", type=int, default=None,
                         help="Euler steps per dream frame (1-4; default: the model's; "
                              "fewer is faster)")
+    parser.add_argument("--action-guidance", type=float, default=None,
+                        help="push each dream frame further along its action (default: the "
+                             "model's; needs a model trained with --action-dropout; costs "
+                             "a second batch row per pass)")
     parser.add_argument("--size", type=int, default=128,
                         help="frame size in pixels rendered by the game (default 128)")
     parser.add_argument("--scale", type=int, default=None,
@@ -365,6 +369,7 @@ def main(argv=None) -> int:
         try:  # bf16 where the CPU has it: the frame budget of 33 ms needs it on 2 cores
             env = DreamEnv(args.world, args.checkpoint, device=args.device,
                            sampling_steps=args.sampling_steps,
+                           action_guidance=args.action_guidance,
                            precision="bf16" if args.device == "cpu" and bf16_supported()
                            else "auto")
         except (CheckpointError, ValueError) as exc:

@@ -93,14 +93,14 @@ class Dreams:
 
     def __init__(self, world: str, checkpoint, num: int, device, sampling_steps,
                  context_noise, precision: str = "auto", snap_rewards: bool = True,
-                 start_data=None):
+                 start_data=None, action_guidance: float | None = None):
         path = resolve_checkpoint(world, checkpoint)
         model, self.meta = load_model(path, device=device or "cpu", world=world)
         self.checkpoint = path
         self.starts = load_starts(path, model.cfg) if start_data is None else \
             starts_from_data(start_data, model.cfg, world)
         self.sim = WorldSimulator(model, num, device, sampling_steps, context_noise, precision,
-                                  snap_rewards)
+                                  snap_rewards, action_guidance)
         size = model.image_size
         teacher = make_teacher(world, size=size)
         try:
@@ -202,7 +202,8 @@ class DreamEnv(HumanRenderMixin, gym.Env):
     ``snap_rewards``: give the training data's reward nearest the reward head's output (the
     default, for models that record their rewards) or the raw output; ``start_data``: a
     folder (or list) of recorded play to draw start contexts from instead of the
-    checkpoint's. ``info`` holds ``seed``, ``episode``, ``start`` (the start context's
+    checkpoint's; ``action_guidance``: how far frames are pushed along their action (default:
+    the model's; other than 1 only for models trained with action dropout). ``info`` holds ``seed``, ``episode``, ``start`` (the start context's
     index, -1 when given in ``options``), ``step`` and, after a step, ``termination_prob``.
     """
 
@@ -211,11 +212,12 @@ class DreamEnv(HumanRenderMixin, gym.Env):
     def __init__(self, world: str = "voxel", checkpoint=None, device: str = "cpu",
                  sampling_steps: int | None = None, context_noise: float | None = None,
                  render_mode: str | None = None, precision: str = "auto",
-                 snap_rewards: bool = True, start_data=None):
+                 snap_rewards: bool = True, start_data=None,
+                 action_guidance: float | None = None):
         _check_kwargs(render_mode, self.metadata["render_modes"])
         self.render_mode = render_mode
         self.dreams = Dreams(world, checkpoint, 1, device, sampling_steps, context_noise,
-                             precision, snap_rewards, start_data)
+                             precision, snap_rewards, start_data, action_guidance)
         self.observation_space = self.dreams.observation_space
         self.action_space = self.dreams.action_space
         self.window_title = f"worldsim dream: {world}"
@@ -295,7 +297,8 @@ class DreamVectorEnv(gym.vector.VectorEnv):
                  device: str = "cpu", sampling_steps: int | None = None,
                  context_noise: float | None = None, max_episode_steps: int | None = None,
                  autoreset_mode=AutoresetMode.NEXT_STEP, render_mode: str | None = None,
-                 precision: str = "auto", snap_rewards: bool = True, start_data=None):
+                 precision: str = "auto", snap_rewards: bool = True, start_data=None,
+                 action_guidance: float | None = None):
         _check_kwargs(render_mode, self.metadata["render_modes"])
         if int(num_envs) < 1:
             raise ValueError(f"num_envs must be at least 1, got {num_envs}")
@@ -305,7 +308,8 @@ class DreamVectorEnv(gym.vector.VectorEnv):
         self.autoreset_mode = self.metadata["autoreset_mode"]
         self.max_episode_steps = None if max_episode_steps is None else int(max_episode_steps)
         self.dreams = Dreams(world, checkpoint, self.num_envs, device, sampling_steps,
-                             context_noise, precision, snap_rewards, start_data)
+                             context_noise, precision, snap_rewards, start_data,
+                             action_guidance)
         self.single_observation_space = self.dreams.observation_space
         self.single_action_space = self.dreams.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)

@@ -295,3 +295,24 @@ def test_export_halves_the_weights_and_still_dreams(tmp_path):
         export(["--checkpoint", str(ckpt), "--out", str(tmp_path / "x"), "--note", "oops"])
     with pytest.raises(SystemExit, match="sampling steps must be between 1 and 16"):
         export(["--checkpoint", str(ckpt), "--out", str(tmp_path / "x"), "--sampling-steps", "0"])
+
+
+def test_export_sets_action_guidance_only_where_the_model_learned_it(tmp_path):
+    from dreams import make_dream_checkpoint
+    from envs.dream import DreamEnv
+    from worldsim.checkpoint import save_model
+    from worldsim.export import main as export
+
+    ckpt = make_dream_checkpoint(tmp_path / "plain", "voxel")
+    with pytest.raises(SystemExit, match="action dropout"):
+        export(["--checkpoint", str(ckpt), "--out", str(tmp_path / "x"), "--action-guidance", "2"])
+    model, meta = load_model(ckpt)
+    model.cfg.flow.action_dropout = 0.1  # as `worldsim train --action-dropout 0.1` records it
+    save_model(ckpt, model, meta)
+    assert export(["--checkpoint", str(ckpt), "--out", str(tmp_path / "g"),
+                   "--action-guidance", "2"]) == 0
+    model, meta = load_model(tmp_path / "g")
+    assert model.cfg.flow.action_guidance == 2.0
+    assert meta["changes"] == ["action_guidance 1.0 -> 2.0 at export"]
+    assert DreamEnv("voxel", tmp_path / "g").simulator.action_guidance == 2.0
+    assert DreamEnv("voxel", tmp_path / "g", action_guidance=1.5).simulator.action_guidance == 1.5

@@ -181,3 +181,77 @@ def test_bench_command_prints_frame_times():
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "ms/frame" in result.stdout and "batch 4:" in result.stdout
+
+
+def test_action_dropout_hides_whole_actions_of_later_frames():
+    cfg = preset("tiny")
+    ctx, T = cfg.dynamics.context, cfg.dynamics.frames
+    seen = []
+
+    class Spy(torch.nn.Module):
+        def forward(self, noisy, levels, led_to):
+            seen.append(led_to.clone())
+            B = noisy.shape[0]
+            return torch.zeros_like(noisy), torch.zeros(B, T), torch.zeros(B, T), None
+
+    latents = torch.randn(400, T, 4, 16, 16)
+    actions = torch.randint(0, 3, (400, T - 1, 8))
+    zeros = torch.zeros(400, T - 1)
+    for p in (0.0, 0.5):
+        cfg.flow.action_dropout = p
+        flow_loss(Spy(), latents, actions, zeros, zeros, ctx, cfg.flow,
+                  generator=torch.Generator().manual_seed(0))
+    plain, dropped = seen
+    assert (plain[:, 0] == -1).all() and torch.equal(plain[:, 1:], actions)
+    hidden = (dropped[:, 1:] == -1).all(-1)
+    kept = (dropped[:, 1:] == actions).all(-1)
+    assert (hidden | kept).all()  # an action is hidden whole or kept whole
+    assert 0.4 < hidden.float().mean() < 0.6
+
+
+def _guided_rollouts(dit, cfg, guidances, actions, steps):
+    """One rollout per guidance from the same context and noise; the frames of each."""
+    from worldsim.sampler import KeyedNoise
+    context = torch.randn(3, cfg.dynamics.context, 4, 16, 16, generator=torch.Generator().manual_seed(1))
+    led = torch.randint(0, 2, (3, cfg.dynamics.context, 8), generator=torch.Generator().manual_seed(2))
+    out = []
+    for g in guidances:
+        noise = KeyedNoise(3, "cpu")
+        noise.seed(torch.arange(3), torch.arange(3) + 10)
+        roll = LatentRollout(dit, cfg.dynamics.context, steps=steps, noise=noise, guidance=g)
+        roll.reset(context, led)
+        out.append(torch.stack([roll.step(a)[0] for a in actions]))
+    return out
+
+
+def test_action_guidance_pushes_frames_along_their_action(tiny):
+    cfg, _, dit = tiny
+    randomize(dit)
+    dit.eval()
+    act = torch.randint(0, 2, (1, 3, 8), generator=torch.Generator().manual_seed(3))
+    none = torch.full_like(act, -1)
+    # one Euler step: the frame is linear in the velocity, so guidance g gives
+    # x_none + g (x_action - x_none), each computed against the same cached context
+    (x_act,), (x_none,), (x_g,) = (r[:1] for r in _guided_rollouts(dit, cfg, [1.0], act, 1) +
+                                   _guided_rollouts(dit, cfg, [1.0], none, 1) +
+                                   _guided_rollouts(dit, cfg, [2.5], act, 1))
+    assert not torch.allclose(x_act, x_none, atol=1e-3)  # the action matters
+    assert torch.allclose(x_g, x_none + 2.5 * (x_act - x_none), atol=1e-4)
+    # several frames, two Euler steps: guidance a hair above 1 is the plain rollout, so the
+    # guided path caches each frame with its own action and its own context, row by row
+    acts = torch.randint(0, 2, (5, 3, 8), generator=torch.Generator().manual_seed(4))
+    plain, nudged, strong = _guided_rollouts(dit, cfg, [1.0, 1.0001, 3.0], acts, 2)
+    assert torch.allclose(plain, nudged, atol=1e-3)
+    assert not torch.allclose(plain, strong, atol=1e-2)
+
+
+def test_simulator_refuses_guidance_the_model_never_learned(tiny):
+    from worldsim.model import WorldModel
+    from worldsim.simulator import WorldSimulator
+    model = WorldModel(preset("tiny"))
+    with pytest.raises(ValueError, match="action dropout"):
+        WorldSimulator(model, action_guidance=2.0)
+    model.cfg.flow.action_dropout = 0.1
+    assert WorldSimulator(model, action_guidance=2.0).action_guidance == 2.0
+    with pytest.raises(ValueError, match="action_guidance"):
+        WorldSimulator(model, action_guidance=-1.0)

@@ -54,16 +54,23 @@ def test_interrupted_run_resumes_exactly(data, tmp_path):
         assert torch.equal(x, y), name
 
 
-def test_resumed_run_can_change_the_context_loss_weight_and_says_so(data, tmp_path):
+def test_resumed_run_can_change_its_loss_and_says_so(data, tmp_path):
     out = tmp_path / "run"
     T.main(_args(data, out, "--stop-after", "13"))
     _, meta = load_model(out / "model")
     assert "changes" not in meta
-    assert T.main(_args(data, out, "--context-loss-weight", "0.5")) == 0
+    assert T.main(_args(data, out, "--context-loss-weight", "0.5", "--action-dropout", "0.1",
+                        "--stop-after", "30")) == 0
     model, meta = load_model(out / "model")
-    assert model.cfg.flow.context_loss_weight == 0.5
-    assert meta["changes"] == ["context_loss_weight 0.0 -> 0.5 at autoencoder step 13"]
+    assert model.cfg.flow.context_loss_weight == 0.5 and model.cfg.flow.action_dropout == 0.1
+    assert meta["changes"] == ["context_loss_weight 0.0 -> 0.5 at autoencoder step 13",
+                               "action_dropout 0.0 -> 0.1 at autoencoder step 13"]
+    # the dynamics phase trains with the actions hidden at times, and finishes
+    assert T.main(_args(data, out)) == 0
+    model, meta = load_model(out / "model")
+    assert meta["phase"] == "done" and model.cfg.flow.action_dropout == 0.1
     assert T.main(_args(data, out, "--context-loss-weight", "-1")) == 2
+    assert T.main(_args(data, out, "--action-dropout", "1")) == 2
 
 
 @pytest.mark.slow

@@ -52,6 +52,8 @@ class FlowConfig:
     train_context_noise: float = 0.3  # context noise levels are drawn from [0, this] in training
     forcing_fraction: float = 0.5  # share of training windows with every frame's level independent (diffusion forcing)
     context_loss_weight: float = 0.0  # weight of the context frames' velocity loss beside the predicted chunk's (1.0: every frame alike)
+    action_dropout: float = 0.0  # share of frames trained with their action hidden, so the model also predicts without it
+    action_guidance: float = 1.0  # sampling: v = v_none + g (v_action - v_none); 1 reads the action as trained (needs action_dropout > 0 to be other than 1)
 
 
 @dataclass

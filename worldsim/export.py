@@ -19,16 +19,19 @@ import torch
 from .checkpoint import STARTS_FILE, CheckpointError, load_model, save_model
 from .data import MAX_REWARD_VALUES
 from .flow import euler_levels
+from .simulator import WorldSimulator
 
 DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 
 
 def export(checkpoint, out, dtype: str = "float16", sampling_steps: int | None = None,
-           notes: dict | None = None, reward_values=None) -> Path:
+           notes: dict | None = None, reward_values=None,
+           action_guidance: float | None = None) -> Path:
     """Write ``checkpoint`` to ``out`` at ``dtype``; ``sampling_steps`` changes the default
     Euler steps per frame that dreams of the exported model use; ``reward_values`` sets
     the rewards its dreams snap to (for a model trained before `worldsim train` recorded
-    them; ``()`` removes them); ``notes`` go into its meta (how it was trained, beyond
+    them; ``()`` removes them); ``action_guidance`` sets how far its dreams push frames
+    along their action by default (a model trained with action dropout); ``notes`` go into its meta (how it was trained, beyond
     what the trainer recorded)."""
     model, meta = load_model(checkpoint)
     meta = dict(meta)
@@ -45,6 +48,11 @@ def export(checkpoint, out, dtype: str = "float16", sampling_steps: int | None =
             meta["changes"] = list(meta.get("changes", [])) + [
                 f"reward_values {model.cfg.dynamics.reward_values} -> {values} at export"]
             model.cfg.dynamics.reward_values = values
+    if action_guidance is not None and action_guidance != model.cfg.flow.action_guidance:
+        WorldSimulator(model, action_guidance=action_guidance)  # its checks: range, dropout
+        meta["changes"] = list(meta.get("changes", [])) + [
+            f"action_guidance {model.cfg.flow.action_guidance} -> {action_guidance} at export"]
+        model.cfg.flow.action_guidance = float(action_guidance)
     starts = Path(checkpoint) / STARTS_FILE
     if not starts.exists():
         raise CheckpointError(f"{checkpoint} has no {STARTS_FILE}: a dream needs start "
@@ -70,6 +78,9 @@ def main(argv=None) -> int:
                    help="the rewards the game gives (e.g. 0 1); dreams snap the reward head's "
                         "output to the nearest. Models trained now record them; this sets "
                         "them for older ones. With no value: dreams give the raw output")
+    p.add_argument("--action-guidance", type=float, default=None, metavar="G",
+                   help="default action guidance of the exported model's dreams (a model "
+                        "trained with --action-dropout; 1: none)")
     p.add_argument("--note", action="append", default=[], metavar="KEY=TEXT",
                    help="add KEY=TEXT to the model's meta (how it was trained); repeatable")
     args = p.parse_args(argv)
@@ -81,7 +92,7 @@ def main(argv=None) -> int:
         notes[key] = text
     try:
         out = export(args.checkpoint, args.out, args.dtype, args.sampling_steps, notes,
-                     args.reward_values)
+                     args.reward_values, args.action_guidance)
     except (CheckpointError, ValueError) as exc:
         raise SystemExit(f"worldsim export: {exc}") from exc
     size = sum(f.stat().st_size for f in out.iterdir()) / 2**20

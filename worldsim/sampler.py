@@ -12,7 +12,12 @@ new one joins, so memory stays fixed however long the rollout runs, and since ke
 cached unrotated and positions count from the window's start, nothing drifts with time.
 
 Dreams of a batch can be restarted one by one (``reset(..., rows=...)``) while the others
-go on. Noise comes from a noise source: :class:`GeneratorNoise` draws from a torch
+go on. With action guidance ``g`` other than 1 (a model trained with action dropout), every
+pass also runs each new frame with its action hidden, in the same batch and against the
+same cache, and the velocity becomes ``v_none + g (v_action - v_none)``: the frame moves
+further the way its action points. It costs a pass over twice the rows.
+
+Noise comes from a noise source: :class:`GeneratorNoise` draws from a torch
 generator; :class:`KeyedNoise` derives each dream's noise from its own seed and step
 count, so a dream is the same whichever batch it runs in.
 """
@@ -92,8 +97,9 @@ class KeyedNoise:
 
 class LatentRollout:
     def __init__(self, model, context: int, steps: int = 2, context_noise: float = 0.1,
-                 noise=None):
+                 noise=None, guidance: float = 1.0):
         self.model = model
+        self.guidance = float(guidance)
         self.context = context
         self.levels = euler_levels(steps)
         self.context_noise = float(context_noise)
@@ -164,6 +170,9 @@ class LatentRollout:
         device = action.device
         x = self.noise((B, 1, p.C, p.S, p.S), None, SALT_START, device)
         led_to = action[:, None]
+        guided = self.guidance != 1.0
+        if guided:  # the second half of the batch: the same frames, their action hidden
+            led_both = torch.cat([led_to, torch.full_like(led_to, -1)])
         keep = self.context - 1  # cached frames the pending one and the new one see
         for i, (s, s_next) in enumerate(zip(self.levels[:-1], self.levels[1:])):
             levels = torch.full((B, 1), s, device=device)
@@ -173,15 +182,33 @@ class LatentRollout:
                 prev_noisy, prev_levels = self._noisy_context(prev, None, SALT_PENDING)
                 cache = None if keep == 0 or self.cache is None else \
                     [(k[:, :, -keep:], v[:, :, -keep:]) for k, v in self.cache]
-                velocity, reward, done, kv = p(
-                    torch.cat([prev_noisy, x.to(prev_noisy.dtype)], 1),
-                    torch.cat([prev_levels, levels], 1),
-                    torch.cat([prev_led, led_to.to(prev_led.dtype)], 1), cache=cache)
+                inputs = (torch.cat([prev_noisy, x.to(prev_noisy.dtype)], 1),
+                          torch.cat([prev_levels, levels], 1),
+                          torch.cat([prev_led, led_to.to(prev_led.dtype)], 1))
+                if guided:
+                    inputs = (_twice(inputs[0]), _twice(inputs[1]),
+                              torch.cat([_twice(prev_led), led_both.to(prev_led.dtype)], 1))
+                    cache = None if cache is None else [(_twice(k), _twice(v)) for k, v in cache]
+                velocity, reward, done, kv = p(*inputs, cache=cache)
+                if guided:  # the pending frame's keys and values are alike in both halves
+                    kv = [(k[:k.shape[0] // 2], v[:v.shape[0] // 2]) for k, v in kv]
                 self._append(kv)
                 velocity, reward, done = velocity[:, 1:], reward[:, 1:], done[:, 1:]
+            elif guided:
+                velocity, reward, done, _ = p(_twice(x), _twice(levels), led_both,
+                                              cache=[(_twice(k), _twice(v)) for k, v in self.cache])
             else:
                 velocity, reward, done, _ = p(x, levels, led_to, cache=self.cache)
+            if guided:
+                v_action, v_none = velocity.chunk(2)
+                velocity = v_none + self.guidance * (v_action - v_none)
+                reward, done = reward[:B], done[:B]
             x = x - (s - s_next) * velocity.to(x.dtype)
         self.pending = (x, led_to.clone())  # never a view of the caller's tensor
         self.noise.advance()
         return x[:, 0], reward[:, 0], torch.sigmoid(done[:, 0].float())
+
+
+def _twice(t: torch.Tensor) -> torch.Tensor:
+    """The batch stacked on itself (the guided and the action-free halves)."""
+    return torch.cat([t, t])

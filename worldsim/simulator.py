@@ -66,7 +66,8 @@ def _bf16_weights(model: WorldModel) -> WorldModel:
 class WorldSimulator:
     def __init__(self, model: WorldModel, batch_size: int = 1, device=None,
                  sampling_steps: int | None = None, context_noise: float | None = None,
-                 precision: str = "auto", snap_rewards: bool = True):
+                 precision: str = "auto", snap_rewards: bool = True,
+                 action_guidance: float | None = None):
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         if precision not in ("auto", "fp32", "bf16"):
@@ -89,6 +90,14 @@ class WorldSimulator:
                                    else cfg.flow.context_noise)
         if not 0.0 <= self.context_noise <= 1.0:
             raise ValueError(f"context_noise must be in [0, 1], got {self.context_noise}")
+        self.action_guidance = float(action_guidance if action_guidance is not None
+                                     else cfg.flow.action_guidance)
+        if not 0.0 <= self.action_guidance <= 10.0:
+            raise ValueError(f"action_guidance must be in [0, 10], got {self.action_guidance}")
+        if self.action_guidance != 1.0 and not cfg.flow.action_dropout:
+            raise ValueError("action guidance needs a model trained with action dropout "
+                             "(`worldsim train --action-dropout 0.1`); this one never learned "
+                             "to predict a frame without its action")
         # rewards are snapped to the training data's values when the model knows them
         values = cfg.dynamics.reward_values if snap_rewards else None
         self.reward_values = None if not values else \
@@ -96,7 +105,7 @@ class WorldSimulator:
         self.raw_rewards = None  # the reward head's output at the last step, before snapping
         self.noise = KeyedNoise(self.batch_size, self.device)
         self.rollout = LatentRollout(model.dynamics, self.context, self.sampling_steps,
-                                     self.context_noise, self.noise)
+                                     self.context_noise, self.noise, self.action_guidance)
         self.started = False
 
     # ---------------------------------------------------------------- facts

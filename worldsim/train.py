@@ -228,6 +228,11 @@ def train(args) -> int:
         changes.append(f"context_loss_weight {cfg.flow.context_loss_weight} -> "
                        f"{args.context_loss_weight}")
         cfg.flow.context_loss_weight = args.context_loss_weight
+    if args.action_dropout is not None and not 0.0 <= args.action_dropout < 1.0:
+        raise ValueError(f"--action-dropout must be in [0, 1), got {args.action_dropout}")
+    if args.action_dropout is not None and args.action_dropout != cfg.flow.action_dropout:
+        changes.append(f"action_dropout {cfg.flow.action_dropout} -> {args.action_dropout}")
+        cfg.flow.action_dropout = args.action_dropout
     data = WindowDataset(args.data, context=cfg.dynamics.context, chunk=cfg.dynamics.chunk,
                          world=world, size=size)
     values = reward_values(data.rewards)  # what dreams snap the reward head's output to
@@ -371,6 +376,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--context-loss-weight", type=float, default=None,
                    help="weight of the context frames' velocity loss (new models: 0, only the "
                         "predicted frame; models saved before the option: 1). Given when "
+                        "resuming, it changes the run from there on, and the checkpoint says so")
+    p.add_argument("--action-dropout", type=float, default=None,
+                   help="share of frames trained with their action hidden (default 0), so "
+                        "that dreams can use action guidance (`--action-guidance`). Given when "
                         "resuming, it changes the run from there on, and the checkpoint says so")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 2)),
