@@ -169,6 +169,11 @@ def test_context_loss_weight_decides_which_frames_train():
     # and before the rewards were recorded: dreams give the raw reward head output
     del legacy["dynamics"]["reward_values"]
     assert ModelConfig.from_dict(legacy).dynamics.reward_values is None
+    # and before steered convolutions and action dropout: a model without them
+    del legacy["dynamics"]["steer_kernel"], legacy["flow"]["action_dropout"]
+    old = ModelConfig.from_dict(legacy)
+    assert old.dynamics.steer_kernel == 0 and old.flow.action_dropout == 0.0
+    assert not any(".steer." in n for n, _ in SpacetimeDiT(old.dynamics, 4, 16).named_parameters())
     assert preset("tiny").flow.context_loss_weight == 0.0
 
 
@@ -255,3 +260,28 @@ def test_simulator_refuses_guidance_the_model_never_learned(tiny):
     assert WorldSimulator(model, action_guidance=2.0).action_guidance == 2.0
     with pytest.raises(ValueError, match="action_guidance"):
         WorldSimulator(model, action_guidance=-1.0)
+
+
+def test_steered_convolution_starts_as_nothing_and_can_move_the_picture():
+    from worldsim.dynamics import zero_steering
+    from worldsim.layers import SteeredConv
+
+    steer = SteeredConv(16, 3, groups=2)
+    zero_steering(steer)
+    x, cond = torch.randn(2, 3, 16, 16), torch.randn(2, 3, 16)  # 3 frames of a 4 x 4 grid
+    assert torch.equal(steer(x, cond), torch.zeros_like(x))
+    # kernels written from the conditioning: "take each token from its right-hand neighbour"
+    # where a conditioning channel says so, and leave the frame alone where it does not
+    with torch.no_grad():
+        right = torch.zeros(2, 3, 3)
+        right[:, 1, 2] = 1
+        steer.make[-1].weight[:, 0] = right.flatten() / torch.nn.functional.silu(torch.tensor(5.0))
+    cond = torch.zeros(2, 3, 16)
+    cond[0, :, 0] = 5.0
+    out = steer(x, cond).reshape(2, 3, 4, 4, 16)
+    grid = x.reshape(2, 3, 4, 4, 16)
+    assert torch.allclose(out[0, :, :, :3], grid[0, :, :, 1:], atol=1e-5)
+    assert torch.allclose(out[0, :, :, 3], torch.zeros(3, 4, 16))  # nothing beyond the edge
+    assert torch.equal(out[1], torch.zeros_like(out[1]))
+    with pytest.raises(ValueError, match="odd"):
+        SteeredConv(16, 4)

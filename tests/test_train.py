@@ -73,6 +73,30 @@ def test_resumed_run_can_change_its_loss_and_says_so(data, tmp_path):
     assert T.main(_args(data, out, "--action-dropout", "1")) == 2
 
 
+def test_resumed_run_can_add_steered_convolutions_and_keeps_its_optimizer(data, tmp_path):
+    from worldsim.checkpoint import load_training_state
+    out = tmp_path / "run"
+    T.main(_args(data, out, "--steer-kernel", "0", "--ae-steps", "5", "--stop-after", "10"))
+    before, _ = load_model(out / "model")
+    assert before.cfg.dynamics.steer_kernel == 0
+    model, added = T.add_steering(before, 3)
+    assert added and all(".steer." in n for n in added)
+    # the new convolutions start as nothing: the grown model predicts what the old one did
+    x, levels = torch.randn(2, 3, 4, 16, 16), torch.rand(2, 3)
+    actions = torch.randint(0, 2, (2, 3, 8))
+    assert torch.equal(before.dynamics(x, levels, actions)[0], model.dynamics(x, levels, actions)[0])
+    assert T.main(_args(data, out, "--ae-steps", "5", "--steer-kernel", "3",
+                        "--stop-after", "15")) == 0
+    model, meta = load_model(out / "model")
+    assert model.cfg.dynamics.steer_kernel == 3
+    assert meta["changes"] == ["steer_kernel 0 -> 3 at dynamics step 10"]
+    # the old parameters kept their Adam moments; the new ones have theirs now too
+    opt = torch.optim.AdamW(model.parameters())
+    load_training_state(out / "model", opt)
+    assert len(opt.state) == len(list(model.parameters()))
+    assert T.main(_args(data, out, "--ae-steps", "5", "--steer-kernel", "5")) == 2  # no resizing
+
+
 @pytest.mark.slow
 def test_killed_run_resumes_from_last_checkpoint(data, tmp_path):
     out = tmp_path / "run"

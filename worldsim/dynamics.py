@@ -4,7 +4,10 @@ Each frame's latent grid is cut into ``patch x patch`` patches, one token each. 
 runs spatial attention among the tokens of one frame, then causal temporal attention
 among the tokens at the same place in the frames so far, then an MLP. Every frame carries
 its own noise level and the action that led to it; their embeddings, summed, drive the
-block's adaLN modulation (shift, scale and gate per sublayer). Time positions are rotary
+block's adaLN modulation (shift, scale and gate per sublayer). With ``steer_kernel`` set, a
+block also runs, after the temporal attention, a depthwise convolution of the frame's token
+grid with kernels the same embeddings write (layers.SteeredConv): the action can move the
+picture directly, as a camera turn does. Time positions are rotary
 and count from the first frame of the window: cached keys are stored unrotated and rotated
 at each call, so the keys and values of past frames, once computed, stay valid as the
 context window rolls on, however long a rollout runs (see sampler.py).
@@ -18,8 +21,8 @@ import torch
 from torch import nn
 
 from .config import DynamicsConfig
-from .layers import (ActionEmbedder, Attention, LevelEmbedder, Mlp, modulate, patchify,
-                     rope_tables, unpatchify)
+from .layers import (ActionEmbedder, Attention, LevelEmbedder, Mlp, SteeredConv, modulate,
+                     patchify, rope_tables, unpatchify)
 
 NORM_EPS = 1e-6
 
@@ -29,13 +32,16 @@ def _norm(dim: int) -> nn.LayerNorm:
 
 
 class Block(nn.Module):
-    def __init__(self, dim: int, heads: int, mlp_ratio: float):
+    def __init__(self, dim: int, heads: int, mlp_ratio: float, steer: int = 0):
         super().__init__()
         self.norm1, self.norm2, self.norm3 = _norm(dim), _norm(dim), _norm(dim)
         self.spatial = Attention(dim, heads)
         self.temporal = Attention(dim, heads)
         self.mlp = Mlp(dim, mlp_ratio)
         self.ada = nn.Sequential(nn.SiLU(), nn.Linear(dim, 9 * dim))
+        if steer:  # moves what the temporal attention brought, the way the action says
+            self.norm4 = _norm(dim)
+            self.steer = SteeredConv(dim, steer)
 
     def forward(self, x, cond, rope, past=None):
         """x: (B, t, N, D) tokens of t frames; cond: (B, t, D); past: cached (k, v) of
@@ -53,6 +59,8 @@ class Block(nn.Module):
         h = h.permute(0, 2, 1, 3).reshape(B * N, t, D)  # (B*N, t, D): one place, over time
         h, kv = self.temporal(h, rope=rope, past=past, causal=True)
         x = x + g2 * h.reshape(B, N, t, D).permute(0, 2, 1, 3)
+        if hasattr(self, "steer"):
+            x = x + self.steer(self.norm4(x), cond)
 
         x = x + g3 * self.mlp(modulate(self.norm3(x), sh3, sc3))
         return x, kv
@@ -71,7 +79,8 @@ class SpacetimeDiT(nn.Module):
         self.pos = nn.Parameter(torch.zeros(1, 1, self.tokens, D))  # spatial position of a token
         self.level_embed = LevelEmbedder(D)
         self.action_embed = ActionEmbedder(cfg.action_nvec, D)
-        self.blocks = nn.ModuleList(Block(D, cfg.heads, cfg.mlp_ratio) for _ in range(cfg.depth))
+        self.blocks = nn.ModuleList(Block(D, cfg.heads, cfg.mlp_ratio, cfg.steer_kernel)
+                                    for _ in range(cfg.depth))
         self.final_norm = _norm(D)
         self.final_ada = nn.Sequential(nn.SiLU(), nn.Linear(D, 2 * D))
         self.out = nn.Linear(D, latent_channels * cfg.patch**2)
@@ -132,6 +141,14 @@ def initialize_weights(model: nn.Module) -> None:
             for block in m.blocks:
                 nn.init.zeros_(block.ada[-1].weight)
                 nn.init.zeros_(block.ada[-1].bias)
+                if hasattr(block, "steer"):
+                    zero_steering(block.steer)
             for layer in (m.final_ada[-1], m.out):
                 nn.init.zeros_(layer.weight)
                 nn.init.zeros_(layer.bias)
+
+
+def zero_steering(steer: SteeredConv) -> None:
+    """Kernels of zero: the steered convolution adds nothing until it learns to."""
+    nn.init.zeros_(steer.make[-1].weight)
+    nn.init.zeros_(steer.make[-1].bias)

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import socket
@@ -192,6 +193,21 @@ def write_samples(model: WorldModel, data: WindowDataset, folder: Path, tag: str
     return out
 
 
+def add_steering(model: WorldModel, kernel: int) -> tuple[WorldModel, list[str]]:
+    """``model`` with action-steered convolutions of ``kernel`` added to its blocks (their
+    kernels zero, so it computes what it did), and the names of the new parameters."""
+    if model.cfg.dynamics.steer_kernel:
+        raise ValueError(f"the model has steered convolutions of size "
+                         f"{model.cfg.dynamics.steer_kernel} already; they cannot change size")
+    cfg = copy.deepcopy(model.cfg)
+    cfg.dynamics.steer_kernel = kernel
+    device = next(model.parameters()).device
+    grown = WorldModel(cfg).to(device)
+    missing, unexpected = grown.load_state_dict(model.state_dict(), strict=False)
+    assert not unexpected and all(".steer." in n for n in missing), (missing, unexpected)
+    return grown, list(missing)
+
+
 def train(args) -> int:
     torch.set_num_threads(max(1, args.threads))
     dist = Distributed(args.device)
@@ -211,16 +227,24 @@ def train(args) -> int:
     probe = WindowDataset(args.data, context=1, chunk=1)
     world, size, nvec = probe.meta["world"], probe.meta["size"], probe.meta["action_nvec"]
     del probe
+    added = []  # names of parameters this run adds to a resumed model
     if not resumed:
         torch.manual_seed(args.seed)  # the same command builds the same initial weights
-        model = WorldModel(preset(args.preset, world=world, action_nvec=nvec, image_size=size))
+        cfg = preset(args.preset, world=world, action_nvec=nvec, image_size=size)
+        if args.steer_kernel is not None:
+            cfg.dynamics.steer_kernel = args.steer_kernel
+        model = WorldModel(cfg)
         model.to(dist.device)
     elif model.cfg.world != world or model.image_size != size:
         raise SystemExit(f"worldsim train: {ckpt} is a model of world {model.cfg.world!r} at "
                          f"{model.image_size}px, but {' '.join(args.data)} holds {world!r} at {size}px")
+    changes = []
+    if resumed and args.steer_kernel is not None and \
+            args.steer_kernel != model.cfg.dynamics.steer_kernel:
+        model, added = add_steering(model, args.steer_kernel)
+        changes.append(f"steer_kernel 0 -> {args.steer_kernel}")
     model.train()
     cfg = model.cfg
-    changes = []
     if args.context_loss_weight is not None and args.context_loss_weight < 0:
         raise ValueError(f"--context-loss-weight must be 0 or more, got {args.context_loss_weight}")
     if args.context_loss_weight is not None and \
@@ -243,7 +267,15 @@ def train(args) -> int:
     opt = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=0.01)
     phase, step, extra = "autoencoder", 0, {}
     if resumed and (ckpt / "training.json").exists():
-        step, extra = load_training_state(ckpt, opt)
+        if added:  # the saved state is that of the parameters the model had; the rest start fresh
+            kept = [p for n, p in model.named_parameters() if n not in added]
+            saved = torch.optim.AdamW(kept, lr=settings.lr, weight_decay=0.01)
+            step, extra = load_training_state(ckpt, saved)
+            for p in kept:
+                if p in saved.state:
+                    opt.state[p] = saved.state[p]
+        else:
+            step, extra = load_training_state(ckpt, opt)
         phase = extra.get("phase", "autoencoder")
     if resumed and changes:  # a resumed run's record says what changed, and when
         extra.setdefault("changes", []).extend(f"{c} at {phase} step {step}" for c in changes)
@@ -381,6 +413,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="share of frames trained with their action hidden (default 0), so "
                         "that dreams can use action guidance (`--action-guidance`). Given when "
                         "resuming, it changes the run from there on, and the checkpoint says so")
+    p.add_argument("--steer-kernel", type=int, default=None, metavar="K",
+                   help="kernel size of the action-steered convolutions (presets: 5; 0: none). "
+                        "Given when resuming a model without them, it adds them (starting as "
+                        "nothing, so the model is unchanged) and the checkpoint says so")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 2)),
                    help="CPU threads per process")
