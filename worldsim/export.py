@@ -31,8 +31,8 @@ def export(checkpoint, out, dtype: str = "float16", sampling_steps: int | None =
     Euler steps per frame that dreams of the exported model use; ``reward_values`` sets
     the rewards its dreams snap to (for a model trained before `worldsim train` recorded
     them; ``()`` removes them); ``action_guidance`` sets how far its dreams push frames
-    along their action by default (a model trained with action dropout); ``notes`` go into its meta (how it was trained, beyond
-    what the trainer recorded)."""
+    along their action by default (a model trained with action dropout); ``notes`` go
+    into its meta (how it was trained, beyond what the trainer recorded)."""
     model, meta = load_model(checkpoint)
     meta = dict(meta)
     if sampling_steps is not None:
