@@ -66,12 +66,17 @@ def main(argv=None) -> int:
     world, ctx, nvec = model.cfg.world, model.cfg.dynamics.context, model.cfg.dynamics.action_nvec
     data = WindowDataset(args.data, context=ctx, chunk=1, world=world, size=model.image_size)
     rng = np.random.default_rng(args.seed)
-    batch = data.gather(np.arange(len(data)))["actions"][:, -1]
-    _, has_mirror = mirrored(world, batch, nvec)
-    pool = np.nonzero(has_mirror)[0] if args.only_mirrored else np.arange(len(data))
-    if len(pool) == 0:
-        raise SystemExit("no window's action has a mirror in this data")
-    w = data.gather(np.sort(rng.choice(pool, min(args.windows, len(pool)), replace=False)))
+    # a pool of random windows (bounded, not the whole data), then the ones to keep
+    pool = np.sort(rng.choice(len(data), min(len(data), 16 * args.windows), replace=False))
+    w = data.gather(pool)
+    if args.only_mirrored:
+        keep = np.nonzero(mirrored(world, w["actions"][:, -1], nvec)[1])[0]
+        if len(keep) == 0:
+            raise SystemExit("no window's action has a mirror in this data")
+        w = {k: v[keep] for k, v in w.items()}
+    pick = np.sort(rng.choice(len(w["actions"]), min(args.windows, len(w["actions"])),
+                              replace=False))
+    w = {k: v[pick] for k, v in w.items()}
     frames, actions = w["frames"], w["actions"]
     real_next, act = frames[:, -1], actions[:, -1]
     B = len(act)

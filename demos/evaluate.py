@@ -395,13 +395,12 @@ def main(argv=None) -> int:
             raise SystemExit(f"worldsim eval: {exc}") from exc
         model.cfg.flow.sampling_steps = args.sampling_steps  # every simulator below uses it
     if args.action_guidance is not None:
-        from worldsim.simulator import WorldSimulator
+        from worldsim.simulator import check_action_guidance
 
-        try:  # the simulator's own checks, once, before any work
-            WorldSimulator(model, action_guidance=args.action_guidance)
+        try:  # before any work
+            model.cfg.flow.action_guidance = check_action_guidance(model.cfg, args.action_guidance)
         except ValueError as exc:
             raise SystemExit(f"worldsim eval: {exc}") from exc
-        model.cfg.flow.action_guidance = args.action_guidance
     world, size = model.cfg.world, model.image_size
     ctx = model.cfg.dynamics.context
     out = Path(args.out) if args.out else None

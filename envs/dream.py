@@ -202,9 +202,10 @@ class DreamEnv(HumanRenderMixin, gym.Env):
     ``snap_rewards``: give the training data's reward nearest the reward head's output (the
     default, for models that record their rewards) or the raw output; ``start_data``: a
     folder (or list) of recorded play to draw start contexts from instead of the
-    checkpoint's; ``action_guidance``: how far frames are pushed along their action (default:
-    the model's; other than 1 only for models trained with action dropout). ``info`` holds ``seed``, ``episode``, ``start`` (the start context's
-    index, -1 when given in ``options``), ``step`` and, after a step, ``termination_prob``.
+    checkpoint's; ``action_guidance``: how far frames are pushed along their action
+    (default: the model's; other than 1 only for models trained with action dropout).
+    ``info`` holds ``seed``, ``episode``, ``start`` (the start context's index, -1 when
+    given in ``options``), ``step`` and, after a step, ``termination_prob``.
     """
 
     metadata = {"render_modes": ["rgb_array", "human"], "render_fps": RENDER_FPS}

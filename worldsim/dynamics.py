@@ -39,9 +39,9 @@ class Block(nn.Module):
         self.temporal = Attention(dim, heads)
         self.mlp = Mlp(dim, mlp_ratio)
         self.ada = nn.Sequential(nn.SiLU(), nn.Linear(dim, 9 * dim))
-        if steer:  # moves what the temporal attention brought, the way the action says
-            self.norm4 = _norm(dim)
-            self.steer = SteeredConv(dim, steer)
+        # moves what the temporal attention brought, the way the action says
+        self.steer = SteeredConv(dim, steer) if steer else None
+        self.norm4 = _norm(dim)
 
     def forward(self, x, cond, rope, past=None):
         """x: (B, t, N, D) tokens of t frames; cond: (B, t, D); past: cached (k, v) of
@@ -59,7 +59,7 @@ class Block(nn.Module):
         h = h.permute(0, 2, 1, 3).reshape(B * N, t, D)  # (B*N, t, D): one place, over time
         h, kv = self.temporal(h, rope=rope, past=past, causal=True)
         x = x + g2 * h.reshape(B, N, t, D).permute(0, 2, 1, 3)
-        if hasattr(self, "steer"):
+        if self.steer is not None:
             x = x + self.steer(self.norm4(x), cond)
 
         x = x + g3 * self.mlp(modulate(self.norm3(x), sh3, sc3))
@@ -141,7 +141,7 @@ def initialize_weights(model: nn.Module) -> None:
             for block in m.blocks:
                 nn.init.zeros_(block.ada[-1].weight)
                 nn.init.zeros_(block.ada[-1].bias)
-                if hasattr(block, "steer"):
+                if block.steer is not None:
                     zero_steering(block.steer)
             for layer in (m.final_ada[-1], m.out):
                 nn.init.zeros_(layer.weight)

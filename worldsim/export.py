@@ -19,7 +19,7 @@ import torch
 from .checkpoint import STARTS_FILE, CheckpointError, load_model, save_model
 from .data import MAX_REWARD_VALUES
 from .flow import euler_levels
-from .simulator import WorldSimulator
+from .simulator import check_action_guidance
 
 DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 
@@ -49,10 +49,10 @@ def export(checkpoint, out, dtype: str = "float16", sampling_steps: int | None =
                 f"reward_values {model.cfg.dynamics.reward_values} -> {values} at export"]
             model.cfg.dynamics.reward_values = values
     if action_guidance is not None and action_guidance != model.cfg.flow.action_guidance:
-        WorldSimulator(model, action_guidance=action_guidance)  # its checks: range, dropout
+        action_guidance = check_action_guidance(model.cfg, action_guidance)
         meta["changes"] = list(meta.get("changes", [])) + [
             f"action_guidance {model.cfg.flow.action_guidance} -> {action_guidance} at export"]
-        model.cfg.flow.action_guidance = float(action_guidance)
+        model.cfg.flow.action_guidance = action_guidance
     starts = Path(checkpoint) / STARTS_FILE
     if not starts.exists():
         raise CheckpointError(f"{checkpoint} has no {STARTS_FILE}: a dream needs start "

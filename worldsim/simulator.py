@@ -39,6 +39,19 @@ def snap_rewards(raw: torch.Tensor, values) -> torch.Tensor:
     return v[(raw[:, None] - v[None, :]).abs().argmin(dim=1)]
 
 
+def check_action_guidance(cfg, guidance: float) -> float:
+    """``guidance`` as a float if a model of config ``cfg`` can dream with it; else a
+    ValueError that says why."""
+    guidance = float(guidance)
+    if not 0.0 <= guidance <= 10.0:
+        raise ValueError(f"action_guidance must be in [0, 10], got {guidance}")
+    if guidance != 1.0 and not cfg.flow.action_dropout:
+        raise ValueError("action guidance needs a model trained with action dropout "
+                         "(`worldsim train --action-dropout 0.1`); this one never learned "
+                         "to predict a frame without its action")
+    return guidance
+
+
 def _tensor(x, name: str, device, dtype=None) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
         return x.to(device=device, dtype=dtype) if dtype is not None else x.to(device)
@@ -90,14 +103,8 @@ class WorldSimulator:
                                    else cfg.flow.context_noise)
         if not 0.0 <= self.context_noise <= 1.0:
             raise ValueError(f"context_noise must be in [0, 1], got {self.context_noise}")
-        self.action_guidance = float(action_guidance if action_guidance is not None
-                                     else cfg.flow.action_guidance)
-        if not 0.0 <= self.action_guidance <= 10.0:
-            raise ValueError(f"action_guidance must be in [0, 10], got {self.action_guidance}")
-        if self.action_guidance != 1.0 and not cfg.flow.action_dropout:
-            raise ValueError("action guidance needs a model trained with action dropout "
-                             "(`worldsim train --action-dropout 0.1`); this one never learned "
-                             "to predict a frame without its action")
+        self.action_guidance = check_action_guidance(
+            cfg, action_guidance if action_guidance is not None else cfg.flow.action_guidance)
         # rewards are snapped to the training data's values when the model knows them
         values = cfg.dynamics.reward_values if snap_rewards else None
         self.reward_values = None if not values else \
