@@ -95,6 +95,16 @@ def test_resumed_run_can_add_steered_convolutions_and_keeps_its_optimizer(data, 
     load_training_state(out / "model", opt)
     assert len(opt.state) == len(list(model.parameters()))
     assert T.main(_args(data, out, "--ae-steps", "5", "--steer-kernel", "5")) == 2  # no resizing
+    # the action kernels too, the same way
+    assert not model.cfg.dynamics.action_kernels
+    grown, added = T.add_steering(model, action_kernels=True)
+    assert added and all(".steer.table." in n for n in added)
+    assert torch.equal(model.dynamics(x, levels, actions)[0], grown.dynamics(x, levels, actions)[0])
+    assert T.add_steering(grown, 3, action_kernels=True) == (grown, [])
+    assert T.main(_args(data, out, "--ae-steps", "5", "--action-kernels", "--stop-after", "20")) == 0
+    model, meta = load_model(out / "model")
+    assert model.cfg.dynamics.action_kernels
+    assert meta["changes"][-1] == "action_kernels added at dynamics step 15"
 
 
 @pytest.mark.slow

@@ -37,6 +37,7 @@ class DynamicsConfig:
     heads: int = 4  # attention heads
     mlp_ratio: float = 4.0  # MLP hidden width over token width
     steer_kernel: int = 0  # kernel size of each block's action-steered convolution (0: none, as before it existed)
+    action_kernels: bool = False  # steered convolutions also look up kernels per action value (learns direction; see layers.SteeredConv)
     # the distinct rewards of the training data (e.g. 0 and 1); a dream gives the one nearest
     # the reward head's output. None: the head's raw output (too many values, or unknown)
     reward_values: tuple[float, ...] | None = None
@@ -107,10 +108,13 @@ def preset(name: str, world: str = "voxel", action_nvec=None, image_size: int = 
 
 PRESETS: dict[str, tuple[dict, dict]] = {
     "tiny": (dict(channels=(8, 16, 16), latent_channels=4),
-             dict(dim=32, depth=2, heads=2, context=2, steer_kernel=3)),
+             dict(dim=32, depth=2, heads=2, context=2, steer_kernel=3,
+                  action_kernels=True)),
     # sized so that one frame (2 denoising passes + decode) takes under 33 ms on 2 cores
     "cpu": (dict(channels=(24, 48, 96), latent_channels=8),
-            dict(dim=192, depth=5, heads=3, context=4, steer_kernel=5)),
+            dict(dim=192, depth=5, heads=3, context=4, steer_kernel=5,
+                 action_kernels=True)),
     "gpu": (dict(channels=(64, 128, 256), blocks_per_level=2, latent_channels=8),
-            dict(dim=384, depth=12, heads=6, context=8, steer_kernel=5)),
+            dict(dim=384, depth=12, heads=6, context=8, steer_kernel=5,
+                 action_kernels=True)),
 }

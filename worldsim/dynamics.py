@@ -6,8 +6,9 @@ among the tokens at the same place in the frames so far, then an MLP. Every fram
 its own noise level and the action that led to it; their embeddings, summed, drive the
 block's adaLN modulation (shift, scale and gate per sublayer). With ``steer_kernel`` set, a
 block also runs, after the temporal attention, a depthwise convolution of the frame's token
-grid with kernels the same embeddings write (layers.SteeredConv): the action can move the
-picture directly, as a camera turn does. Time positions are rotary
+grid with kernels the same embeddings write, plus (``action_kernels``) kernels looked up per
+action value (layers.SteeredConv): the action can move the picture directly, as a camera
+turn or a step does. Time positions are rotary
 and count from the first frame of the window: cached keys are stored unrotated and rotated
 at each call, so the keys and values of past frames, once computed, stay valid as the
 context window rolls on, however long a rollout runs (see sampler.py).
@@ -32,7 +33,8 @@ def _norm(dim: int) -> nn.LayerNorm:
 
 
 class Block(nn.Module):
-    def __init__(self, dim: int, heads: int, mlp_ratio: float, steer: int = 0):
+    def __init__(self, dim: int, heads: int, mlp_ratio: float, steer: int = 0,
+                 action_nvec=None):
         super().__init__()
         self.norm1, self.norm2, self.norm3 = _norm(dim), _norm(dim), _norm(dim)
         self.spatial = Attention(dim, heads)
@@ -40,12 +42,13 @@ class Block(nn.Module):
         self.mlp = Mlp(dim, mlp_ratio)
         self.ada = nn.Sequential(nn.SiLU(), nn.Linear(dim, 9 * dim))
         # moves what the temporal attention brought, the way the action says
-        self.steer = SteeredConv(dim, steer) if steer else None
+        self.steer = SteeredConv(dim, steer, action_nvec=action_nvec) if steer else None
         self.norm4 = _norm(dim)
 
-    def forward(self, x, cond, rope, past=None):
+    def forward(self, x, cond, rope, past=None, actions=None):
         """x: (B, t, N, D) tokens of t frames; cond: (B, t, D); past: cached (k, v) of
-        earlier frames for the temporal attention, each (B*N, heads, s, hd).
+        earlier frames for the temporal attention, each (B*N, heads, s, hd); actions:
+        (B, t, A), for the steered convolution's action kernels.
         Returns x and this block's temporal (k, v) for the t frames."""
         B, t, N, D = x.shape
         mods = self.ada(cond).unsqueeze(2).chunk(9, dim=-1)  # each (B, t, 1, D)
@@ -60,7 +63,7 @@ class Block(nn.Module):
         h, kv = self.temporal(h, rope=rope, past=past, causal=True)
         x = x + g2 * h.reshape(B, N, t, D).permute(0, 2, 1, 3)
         if self.steer is not None:
-            x = x + self.steer(self.norm4(x), cond)
+            x = x + self.steer(self.norm4(x), cond, actions)
 
         x = x + g3 * self.mlp(modulate(self.norm3(x), sh3, sc3))
         return x, kv
@@ -79,7 +82,11 @@ class SpacetimeDiT(nn.Module):
         self.pos = nn.Parameter(torch.zeros(1, 1, self.tokens, D))  # spatial position of a token
         self.level_embed = LevelEmbedder(D)
         self.action_embed = ActionEmbedder(cfg.action_nvec, D)
-        self.blocks = nn.ModuleList(Block(D, cfg.heads, cfg.mlp_ratio, cfg.steer_kernel)
+        if cfg.action_kernels and not cfg.steer_kernel:
+            raise ValueError("action kernels belong to the steered convolutions: "
+                             "they need steer_kernel > 0")
+        table = cfg.action_nvec if cfg.action_kernels else None
+        self.blocks = nn.ModuleList(Block(D, cfg.heads, cfg.mlp_ratio, cfg.steer_kernel, table)
                                     for _ in range(cfg.depth))
         self.final_norm = _norm(D)
         self.final_ada = nn.Sequential(nn.SiLU(), nn.Linear(D, 2 * D))
@@ -109,7 +116,8 @@ class SpacetimeDiT(nn.Module):
         rope = rope_tables(positions, self.head_dim)
         new_cache = []
         for k, block in enumerate(self.blocks):
-            x, kv = block(x, cond, rope, past=None if cache is None else cache[k])
+            x, kv = block(x, cond, rope, past=None if cache is None else cache[k],
+                          actions=actions)
             new_cache.append(kv)
         shift, scale = self.final_ada(cond).unsqueeze(2).chunk(2, dim=-1)  # (B, t, 1, D)
         velocity = unpatchify(self.out(modulate(self.final_norm(x), shift, scale)),
@@ -152,3 +160,6 @@ def zero_steering(steer: SteeredConv) -> None:
     """Kernels of zero: the steered convolution adds nothing until it learns to."""
     nn.init.zeros_(steer.make[-1].weight)
     nn.init.zeros_(steer.make[-1].bias)
+    if steer.table is not None:
+        for table in steer.table.tables:
+            nn.init.zeros_(table.weight)

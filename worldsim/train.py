@@ -193,14 +193,21 @@ def write_samples(model: WorldModel, data: WindowDataset, folder: Path, tag: str
     return out
 
 
-def add_steering(model: WorldModel, kernel: int) -> tuple[WorldModel, list[str]]:
-    """``model`` with action-steered convolutions of ``kernel`` added to its blocks (their
-    kernels zero, so it computes what it did), and the names of the new parameters."""
-    if model.cfg.dynamics.steer_kernel:
-        raise ValueError(f"the model has steered convolutions of size "
-                         f"{model.cfg.dynamics.steer_kernel} already; they cannot change size")
+def add_steering(model: WorldModel, kernel: int | None = None,
+                 action_kernels: bool = False) -> tuple[WorldModel, list[str]]:
+    """``model`` with action-steered convolutions of ``kernel`` and/or their per-action
+    kernels added to its blocks (all zero, so it computes what it did), and the names of
+    the new parameters (none, and the model itself, if it has them already)."""
     cfg = copy.deepcopy(model.cfg)
-    cfg.dynamics.steer_kernel = kernel
+    dyn = cfg.dynamics
+    if kernel is not None and kernel != dyn.steer_kernel:
+        if dyn.steer_kernel:
+            raise ValueError(f"the model has steered convolutions of size {dyn.steer_kernel} "
+                             "already; they cannot change size")
+        dyn.steer_kernel = kernel
+    dyn.action_kernels = dyn.action_kernels or action_kernels
+    if cfg == model.cfg:
+        return model, []
     device = next(model.parameters()).device
     grown = WorldModel(cfg).to(device)
     missing, unexpected = grown.load_state_dict(model.state_dict(), strict=False)
@@ -233,16 +240,20 @@ def train(args) -> int:
         cfg = preset(args.preset, world=world, action_nvec=nvec, image_size=size)
         if args.steer_kernel is not None:
             cfg.dynamics.steer_kernel = args.steer_kernel
+            cfg.dynamics.action_kernels = bool(args.steer_kernel) or args.action_kernels
         model = WorldModel(cfg)
         model.to(dist.device)
     elif model.cfg.world != world or model.image_size != size:
         raise SystemExit(f"worldsim train: {ckpt} is a model of world {model.cfg.world!r} at "
                          f"{model.image_size}px, but {' '.join(args.data)} holds {world!r} at {size}px")
     changes = []
-    if resumed and args.steer_kernel is not None and \
-            args.steer_kernel != model.cfg.dynamics.steer_kernel:
-        model, added = add_steering(model, args.steer_kernel)
-        changes.append(f"steer_kernel 0 -> {args.steer_kernel}")
+    if resumed:
+        before = model.cfg.dynamics
+        model, added = add_steering(model, args.steer_kernel, args.action_kernels)
+        if model.cfg.dynamics.steer_kernel != before.steer_kernel:
+            changes.append(f"steer_kernel {before.steer_kernel} -> {args.steer_kernel}")
+        if model.cfg.dynamics.action_kernels != before.action_kernels:
+            changes.append("action_kernels added")
     model.train()
     cfg = model.cfg
     if args.context_loss_weight is not None and args.context_loss_weight < 0:
@@ -417,6 +428,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="kernel size of the action-steered convolutions (presets: 5; 0: none). "
                         "Given when resuming a model without them, it adds them (starting as "
                         "nothing, so the model is unchanged) and the checkpoint says so")
+    p.add_argument("--action-kernels", action="store_true",
+                   help="give the steered convolutions a kernel per action value (presets "
+                        "have them). Given when resuming a model without them, it adds them "
+                        "(starting as nothing) and the checkpoint says so")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 2)),
                    help="CPU threads per process")
