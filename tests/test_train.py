@@ -211,3 +211,25 @@ def test_rollout_video_falls_back_to_gif_without_moviepy(tmp_path, monkeypatch):
     assert out.name == "b.gif" and out.exists()
     with pytest.raises(ImportError):  # asked for an mp4 without the fallback: an error
         write_video(video, tmp_path / "c.mp4", 10)
+
+
+def test_new_dynamics_keeps_the_autoencoder_and_starts_the_dynamics_over(data, tmp_path):
+    out = tmp_path / "run"
+    assert T.main(_args(data, out, "--ae-steps", "3", "--steer-kernel", "0",
+                        "--stop-after", "2")) == 0
+    # still in the autoencoder phase: nothing to keep yet
+    assert T.main(_args(data, out, "--ae-steps", "3", "--new-dynamics")) == 2
+    assert T.main(_args(data, out, "--ae-steps", "3", "--stop-after", "12")) == 0
+    before, meta = load_model(out / "model")
+    assert meta["phase"] == "dynamics" and meta["step"] == 12
+    assert not before.cfg.dynamics.steer_kernel
+    assert T.main(_args(data, out, "--ae-steps", "3", "--new-dynamics",
+                        "--stop-after", "4")) == 0
+    model, meta = load_model(out / "model")
+    assert meta["phase"] == "dynamics" and meta["step"] == 4
+    assert model.cfg.dynamics.steer_kernel and model.cfg.dynamics.action_kernels  # the preset's
+    assert ("dynamics started anew (tiny preset) after dynamics step 12 at dynamics step 0"
+            in meta["changes"])
+    for (name, a), b in zip(before.autoencoder.state_dict().items(),
+                            model.autoencoder.state_dict().values()):
+        assert torch.equal(a, b), name

@@ -247,7 +247,23 @@ def train(args) -> int:
         raise SystemExit(f"worldsim train: {ckpt} is a model of world {model.cfg.world!r} at "
                          f"{model.image_size}px, but {' '.join(args.data)} holds {world!r} at {size}px")
     changes = []
-    if resumed:
+    old = None  # with --new-dynamics: the model whose autoencoder the new one keeps
+    if resumed and args.new_dynamics:
+        if meta.get("phase") == "autoencoder":
+            raise ValueError(f"{ckpt} has not finished training its autoencoder; "
+                             "--new-dynamics needs a trained one")
+        old = model
+        torch.manual_seed(args.seed)
+        cfg = preset(args.preset, world=world, action_nvec=nvec, image_size=size)
+        cfg.autoencoder = copy.deepcopy(old.cfg.autoencoder)
+        if args.steer_kernel is not None:
+            cfg.dynamics.steer_kernel = args.steer_kernel
+            cfg.dynamics.action_kernels = bool(args.steer_kernel) or args.action_kernels
+        model = WorldModel(cfg).to(dist.device)
+        model.autoencoder.load_state_dict(old.autoencoder.state_dict())
+        changes.append(f"dynamics started anew ({args.preset} preset) after "
+                       f"{meta.get('phase')} step {meta.get('step')}")
+    elif resumed:
         before = model.cfg.dynamics
         model, added = add_steering(model, args.steer_kernel, args.action_kernels)
         if model.cfg.dynamics.steer_kernel != before.steer_kernel:
@@ -278,7 +294,11 @@ def train(args) -> int:
     opt = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=0.01)
     phase, step, extra = "autoencoder", 0, {}
     if resumed and (ckpt / "training.json").exists():
-        if added:  # the saved state is that of the parameters the model had; the rest start fresh
+        if old is not None:  # new dynamics: the run's record goes on, its optimizer does not
+            _, extra = load_training_state(ckpt, torch.optim.AdamW(old.parameters()))
+            extra["phase"] = "dynamics"
+            del old
+        elif added:  # the saved state is that of the parameters the model had; the rest start fresh
             kept = [p for n, p in model.named_parameters() if n not in added]
             saved = torch.optim.AdamW(kept, lr=settings.lr, weight_decay=0.01)
             step, extra = load_training_state(ckpt, saved)
@@ -288,6 +308,7 @@ def train(args) -> int:
         else:
             step, extra = load_training_state(ckpt, opt)
         phase = extra.get("phase", "autoencoder")
+        step = 0 if args.new_dynamics else step
     if resumed and changes:  # a resumed run's record says what changed, and when
         extra.setdefault("changes", []).extend(f"{c} at {phase} step {step}" for c in changes)
     if dist.main:
@@ -432,6 +453,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="give the steered convolutions a kernel per action value (presets "
                         "have them). Given when resuming a model without them, it adds them "
                         "(starting as nothing) and the checkpoint says so")
+    p.add_argument("--new-dynamics", action="store_true",
+                   help="resume a run whose autoencoder is trained with new dynamics, built "
+                        "from --preset (and --steer-kernel), from dynamics step 0: for a "
+                        "changed dynamics architecture without training the autoencoder "
+                        "again. The checkpoint records it. Give it once: resume without it")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 2)),
                    help="CPU threads per process")
