@@ -215,6 +215,15 @@ def add_steering(model: WorldModel, kernel: int | None = None,
     return grown, list(missing)
 
 
+def new_config(args, world: str, nvec, size: int):
+    """The config of a new model (or new dynamics): the preset's, with --steer-kernel."""
+    cfg = preset(args.preset, world=world, action_nvec=nvec, image_size=size)
+    if args.steer_kernel is not None:
+        cfg.dynamics.steer_kernel = args.steer_kernel
+        cfg.dynamics.action_kernels = bool(args.steer_kernel) or args.action_kernels
+    return cfg
+
+
 def train(args) -> int:
     torch.set_num_threads(max(1, args.threads))
     dist = Distributed(args.device)
@@ -237,11 +246,7 @@ def train(args) -> int:
     added = []  # names of parameters this run adds to a resumed model
     if not resumed:
         torch.manual_seed(args.seed)  # the same command builds the same initial weights
-        cfg = preset(args.preset, world=world, action_nvec=nvec, image_size=size)
-        if args.steer_kernel is not None:
-            cfg.dynamics.steer_kernel = args.steer_kernel
-            cfg.dynamics.action_kernels = bool(args.steer_kernel) or args.action_kernels
-        model = WorldModel(cfg)
+        model = WorldModel(new_config(args, world, nvec, size))
         model.to(dist.device)
     elif model.cfg.world != world or model.image_size != size:
         raise SystemExit(f"worldsim train: {ckpt} is a model of world {model.cfg.world!r} at "
@@ -254,11 +259,8 @@ def train(args) -> int:
                              "--new-dynamics needs a trained one")
         old = model
         torch.manual_seed(args.seed)
-        cfg = preset(args.preset, world=world, action_nvec=nvec, image_size=size)
+        cfg = new_config(args, world, nvec, size)
         cfg.autoencoder = copy.deepcopy(old.cfg.autoencoder)
-        if args.steer_kernel is not None:
-            cfg.dynamics.steer_kernel = args.steer_kernel
-            cfg.dynamics.action_kernels = bool(args.steer_kernel) or args.action_kernels
         model = WorldModel(cfg).to(dist.device)
         model.autoencoder.load_state_dict(old.autoencoder.state_dict())
         changes.append(f"dynamics started anew ({args.preset} preset) after "
@@ -296,8 +298,6 @@ def train(args) -> int:
     if resumed and (ckpt / "training.json").exists():
         if old is not None:  # new dynamics: the run's record goes on, its optimizer does not
             _, extra = load_training_state(ckpt, torch.optim.AdamW(old.parameters()))
-            extra["phase"] = "dynamics"
-            del old
         elif added:  # the saved state is that of the parameters the model had; the rest start fresh
             kept = [p for n, p in model.named_parameters() if n not in added]
             saved = torch.optim.AdamW(kept, lr=settings.lr, weight_decay=0.01)
@@ -308,7 +308,8 @@ def train(args) -> int:
         else:
             step, extra = load_training_state(ckpt, opt)
         phase = extra.get("phase", "autoencoder")
-        step = 0 if args.new_dynamics else step
+    if old is not None:  # (also for a checkpoint saved without training state)
+        phase, step, old = "dynamics", 0, None
     if resumed and changes:  # a resumed run's record says what changed, and when
         extra.setdefault("changes", []).extend(f"{c} at {phase} step {step}" for c in changes)
     if dist.main:
