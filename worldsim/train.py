@@ -261,6 +261,7 @@ def train(args) -> int:
         torch.manual_seed(args.seed)
         cfg = new_config(args, world, nvec, size)
         cfg.autoencoder = copy.deepcopy(old.cfg.autoencoder)
+        cfg.dynamics.reward_values = old.cfg.dynamics.reward_values  # the same data's
         model = WorldModel(cfg).to(dist.device)
         model.autoencoder.load_state_dict(old.autoencoder.state_dict())
         changes.append(f"dynamics started anew ({args.preset} preset) after "
