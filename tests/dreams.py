@@ -33,19 +33,33 @@ def teacher_play(world: str, frames: int, seed: int = 0, size: int = 64):
     return np.stack(out), np.stack(acts)
 
 
+def head_layer(model, which: str):
+    """The last linear layer of a model's ``"reward"`` or ``"done"`` head, whichever kind
+    of event heads it has (its bias sets what the head says)."""
+    d = model.dynamics
+    if d.cfg.event_heads == "attention":
+        return getattr(d.events, which)[-1]
+    return getattr(d, f"{which}_head")
+
+
 def make_dream_checkpoint(folder: Path, world: str = "voxel", seed: int = 0,
-                          end_logit: float = -6.0) -> Path:
+                          end_logit: float = -6.0, reward_classes=None) -> Path:
     """A tiny checkpoint whose termination head says ``end_logit`` give or take a little
-    (the default: dreams almost never end by themselves, as in real play)."""
+    (the default: dreams almost never end by themselves, as in real play); with
+    ``reward_classes`` (the game's reward values) its reward head classifies into them."""
     env = make_teacher(world, size=64)
     nvec = action_nvec(env.action_space)
     env.close()
     torch.manual_seed(seed)
-    model = WorldModel(preset("tiny", world=world, action_nvec=nvec))
+    cfg = preset("tiny", world=world, action_nvec=nvec)
+    if reward_classes is not None:
+        cfg.dynamics.reward_values = tuple(float(v) for v in reward_classes)
+        cfg.dynamics.reward_classes = len(reward_classes)
+    model = WorldModel(cfg)
     with torch.no_grad():
         for p in model.parameters():
             p.add_(torch.randn_like(p) * 0.05)
-        model.dynamics.done_head.bias.fill_(end_logit)
+        head_layer(model, "done").bias.fill_(end_logit)
     save_model(folder, model, {"preset": "tiny", "purpose": "tests", "phase": "done"})
     K = model.cfg.dynamics.context
     frames, actions = teacher_play(world, STARTS * K, seed)

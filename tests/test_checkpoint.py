@@ -89,9 +89,9 @@ def test_truncated_weights(saved):
 def test_missing_key(saved):
     path = saved / "model.safetensors"
     sd = load_file(path)
-    del sd["dynamics.reward_head.weight"]
+    del sd["dynamics.events.reward.0.weight"]
     save_file(sd, path, metadata={"format": "worldsim-model", "version": "1"})
-    with pytest.raises(CheckpointError, match=r"missing key.*dynamics\.reward_head\.weight"):
+    with pytest.raises(CheckpointError, match=r"missing key.*dynamics\.events\.reward\.0\.weight"):
         load_model(saved)
 
 

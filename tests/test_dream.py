@@ -16,7 +16,7 @@ from worldsim.checkpoint import CheckpointError, load_model
 from worldsim.sampler import KeyedNoise, LatentRollout
 from worldsim.simulator import WorldSimulator
 
-from dreams import make_dream_checkpoint, teacher_play
+from dreams import head_layer, make_dream_checkpoint, teacher_play
 
 
 @pytest.fixture(scope="module")
@@ -193,7 +193,7 @@ def test_termination_head_ends_dreams(voxel_ckpt):
     venv = DreamVectorEnv(2, "voxel", voxel_ckpt, autoreset_mode=AutoresetMode.SAME_STEP)
     venv.reset(seed=0)
     with torch.no_grad():
-        venv.simulator.model.dynamics.done_head.bias.fill_(8.0)  # a model sure it ends
+        head_layer(venv.simulator.model, "done").bias.fill_(8.0)  # a model sure it ends
     obs, r, term, trunc, info = venv.step(np.stack([NOOP, NOOP]))
     assert term.all() and not trunc.any() and (info["termination_prob"] > 0.5).all()
     assert info["_final_obs"].all() and (info["episode"] == 1).all()
@@ -211,7 +211,7 @@ def test_rewards_snap_to_the_training_data_values(voxel_ckpt, tmp_path):
         got = {}
         for snap, venv in envs.items():
             venv.reset(seed=0)
-            head = venv.simulator.model.dynamics.reward_head
+            head = head_layer(venv.simulator.model, "reward")
             with torch.no_grad():  # a head that says about `bias` whatever it sees
                 head.weight.mul_(0.01)
                 head.bias.fill_(bias)
@@ -228,6 +228,26 @@ def test_rewards_snap_to_the_training_data_values(voxel_ckpt, tmp_path):
         float(plain.simulator.raw_rewards[0]))
     with pytest.raises(ValueError, match="finite"):
         export(voxel_ckpt, tmp_path / "bad", reward_values=[0, float("nan")])
+
+
+def test_a_classifying_reward_head_gives_its_likeliest_value(tmp_path):
+    from worldsim.export import export
+
+    ckpt = make_dream_checkpoint(tmp_path / "classes", "voxel", reward_classes=(0, 1))
+    envs = {snap: DreamVectorEnv(2, "voxel", ckpt, snap_rewards=snap) for snap in (True, False)}
+    for logits, want in (((0.0, 3.0), 1.0), ((1.0, 0.0), 0.0)):
+        expected = float(torch.tensor(logits).softmax(0)[1])  # 0.95, then 0.27
+        for snap, venv in envs.items():
+            venv.reset(seed=0)
+            head = head_layer(venv.simulator.model, "reward")
+            with torch.no_grad():  # logits of `logits` whatever the head sees
+                head.weight.zero_()
+                head.bias.copy_(torch.tensor(logits))
+            reward = venv.step(np.stack([NOOP] * 2))[1]
+            assert np.allclose(venv.simulator.raw_rewards.cpu().numpy(), expected, atol=1e-4)
+            assert np.allclose(reward, want if snap else expected, atol=1e-4), (snap, reward)
+    with pytest.raises(ValueError, match="classifies into the rewards"):
+        export(ckpt, tmp_path / "other", reward_values=[0, 2])
 
 
 def test_reset_mask_restarts_only_some_dreams(voxel_ckpt):

@@ -11,7 +11,7 @@ from demos.collect import collect
 from demos.evaluate import main as evaluate
 from worldsim.metrics import psnr, ssim
 
-from dreams import make_dream_checkpoint
+from dreams import head_layer, make_dream_checkpoint
 
 
 def test_psnr_and_ssim_values():
@@ -102,8 +102,8 @@ def test_the_heads_section_reads_the_reward_head_itself(tmp_path):
                   dtype="float32", reward_values=[0, 1])
     model, _ = load_model(ckpt)
     with torch.no_grad():
-        model.dynamics.reward_head.weight.zero_()
-        model.dynamics.reward_head.bias.fill_(0.3)
+        head_layer(model, "reward").weight.zero_()
+        head_layer(model, "reward").bias.fill_(0.3)
     windows = WindowDataset(data, context=model.cfg.dynamics.context)
     forced = teacher_forced(model, windows, np.arange(8), "cpu")
     assert np.allclose(forced["reward_pred"], 0.3, atol=1e-5)

@@ -176,6 +176,11 @@ def test_context_loss_weight_decides_which_frames_train():
     assert old.dynamics.steer_kernel == 0 and old.flow.action_dropout == 0.0
     assert not old.dynamics.action_kernels  # nor, before they existed, action kernels
     assert not any(".steer." in n for n, _ in SpacetimeDiT(old.dynamics, 4, 16).named_parameters())
+    # and before attention event heads: the mean-pooled linear ones, a reward regression
+    del legacy["dynamics"]["event_heads"], legacy["dynamics"]["reward_classes"]
+    old = ModelConfig.from_dict(legacy)
+    assert old.dynamics.event_heads == "linear" and old.dynamics.reward_classes == 0
+    assert hasattr(SpacetimeDiT(old.dynamics, 4, 16), "reward_head")
     assert preset("tiny").flow.context_loss_weight == 0.0
 
 
@@ -339,3 +344,52 @@ def test_steered_action_kernels_learn_which_way_an_action_moves_the_picture():
     real, mirrored = error(a), error(mirror[a])
     assert mirrored > 1.2 * real, (real, mirrored)
     assert real < ((x[:, -2] - x[:, -1]) ** 2).mean().item()  # better than copying the frame
+
+
+def test_classifying_event_heads_learn_a_local_event():
+    """Rewards that come with a small bright spot somewhere in the new frame (15 % of
+    steps), as an achievement shows up in one corner of Crafter's inventory: after a short
+    training, the attention-pooled head classifies held-out steps, read as the sampler
+    reads them (the new frame half noised), with recall and precision of 0.8 or more. It
+    found 55 of 63 events, without a false one; the mean-pooled linear regression head,
+    trained the same way, found 33 (at the time of writing)."""
+    from worldsim.dynamics import reward_classes
+    C, S, T = 4, 8, 3
+    g = torch.Generator().manual_seed(0)
+
+    def windows(n):
+        x = torch.randn(n, T, C, S, S, generator=g) * 0.5
+        r = (torch.rand(n, T - 1, generator=g) < 0.15).float()
+        for b, t in zip(*torch.nonzero(r, as_tuple=True)):
+            i, j = torch.randint(0, S - 1, (2,), generator=g).tolist()
+            x[b, t + 1, :, i:i + 2, j:j + 2] += 3.0
+        return x, torch.randint(0, 3, (n, T - 1, 1), generator=g), r
+
+    cfg = preset("tiny", action_nvec=(3,)).dynamics
+    assert cfg.event_heads == "attention"
+    cfg.reward_values, cfg.reward_classes = (0.0, 1.0), 2
+    assert reward_classes(cfg) == 2
+    torch.manual_seed(0)
+    dit = SpacetimeDiT(cfg, C, S)
+    initialize_weights(dit)
+    opt = torch.optim.AdamW(dit.parameters(), lr=1e-3)
+    for _ in range(300):
+        x, a, r = windows(16)
+        loss, _ = flow_loss(dit, x, a, r, torch.zeros_like(r, dtype=torch.bool),
+                            cfg.context, preset("tiny").flow, generator=g)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    x, a, r = windows(512)
+    x[:, -1] = 0.5 * x[:, -1] + 0.5 * torch.randn(x[:, -1].shape, generator=g)
+    levels = torch.tensor([0.0, 0.0, 0.5]).expand(512, T)
+    with torch.no_grad():
+        logits = dit(x, levels, torch.cat([torch.full_like(a[:, :1], -1), a], 1))[1][:, -1]
+    assert logits.shape == (512, 2)
+    said, true = logits.argmax(dim=-1) == 1, r[:, -1] == 1
+    hits = int((said & true).sum())
+    assert hits >= 0.8 * int(true.sum()) and hits >= 0.8 * int(said.sum()), \
+        (hits, int(true.sum()), int(said.sum()))
+    cfg.reward_classes = 3  # classes must match the values
+    with pytest.raises(ValueError, match="3 classes"):
+        SpacetimeDiT(cfg, C, S)

@@ -233,3 +233,34 @@ def test_new_dynamics_keeps_the_autoencoder_and_starts_the_dynamics_over(data, t
     for (name, a), b in zip(before.autoencoder.state_dict().items(),
                             model.autoencoder.state_dict().values()):
         assert torch.equal(a, b), name
+
+
+def test_event_heads_replace_a_resumed_models_heads_and_keep_the_rest(data, tmp_path):
+    out = tmp_path / "run"
+    assert T.main(_args(data, out, "--ae-steps", "3", "--event-heads", "linear",
+                        "--stop-after", "8")) == 0
+    before, meta = load_model(out / "model")
+    assert before.cfg.dynamics.event_heads == "linear" and meta["step"] == 8
+    # new heads classifying into two rewards; the velocity is what it was
+    grown, added = T.replace_event_heads(before, "attention", (0.0, 1.0))
+    assert grown.cfg.dynamics.reward_classes == 2 and added
+    assert all(n.startswith("dynamics.events.") for n in added)
+    K = before.cfg.dynamics.context + 1
+    g = torch.Generator().manual_seed(0)
+    ae = before.cfg.autoencoder
+    x = torch.randn(2, K, ae.latent_channels, ae.latent_size, ae.latent_size, generator=g)
+    levels, acts = torch.rand(2, K, generator=g), torch.zeros(2, K, 8, dtype=torch.long)
+    with torch.no_grad():
+        v0, _, _, _ = before.dynamics(x, levels, acts)
+        v1, reward, _, _ = grown.dynamics(x, levels, acts)
+    assert torch.equal(v0, v1) and reward.shape == (2, K, 2)
+    # through the CLI: training goes on with the new heads, and the record says when
+    assert T.main(_args(data, out, "--ae-steps", "3", "--event-heads", "attention",
+                        "--stop-after", "12")) == 0
+    model, meta = load_model(out / "model")
+    assert meta["step"] == 12 and model.cfg.dynamics.event_heads == "attention"
+    assert model.cfg.dynamics.reward_classes == T.classes_for(model.cfg.dynamics.reward_values)
+    assert meta["changes"][-1] == "event_heads linear -> attention at dynamics step 8"
+    for (name, a), b in zip(before.autoencoder.state_dict().items(),
+                            model.autoencoder.state_dict().values()):
+        assert torch.equal(a, b), name

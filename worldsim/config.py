@@ -41,6 +41,14 @@ class DynamicsConfig:
     # the distinct rewards of the training data (e.g. 0 and 1); a dream gives the one nearest
     # the reward head's output. None: the head's raw output (too many values, or unknown)
     reward_values: tuple[float, ...] | None = None
+    # how reward and termination are read from a frame's final tokens. "linear": the tokens'
+    # mean, one linear layer each, the reward a regression (as before this field existed);
+    # "attention": each head pools the tokens with its own learned attention and reads them
+    # with an MLP. See dynamics.EventHeads.
+    event_heads: str = "linear"
+    # with "attention" heads: the reward is a classification into this many classes, the
+    # ``reward_values`` (set when the model is built from its data's; 0: a regression)
+    reward_classes: int = 0
 
     @property
     def frames(self) -> int:
@@ -109,12 +117,12 @@ def preset(name: str, world: str = "voxel", action_nvec=None, image_size: int = 
 PRESETS: dict[str, tuple[dict, dict]] = {
     "tiny": (dict(channels=(8, 16, 16), latent_channels=4),
              dict(dim=32, depth=2, heads=2, context=2, steer_kernel=3,
-                  action_kernels=True)),
+                  action_kernels=True, event_heads="attention")),
     # sized so that one frame (2 denoising passes + decode) takes under 33 ms on 2 cores
     "cpu": (dict(channels=(24, 48, 96), latent_channels=8),
             dict(dim=192, depth=5, heads=3, context=4, steer_kernel=5,
-                 action_kernels=True)),
+                 action_kernels=True, event_heads="attention")),
     "gpu": (dict(channels=(64, 128, 256), blocks_per_level=2, latent_channels=8),
             dict(dim=384, depth=12, heads=6, context=8, steer_kernel=5,
-                 action_kernels=True)),
+                 action_kernels=True, event_heads="attention")),
 }

@@ -14,7 +14,8 @@ at each call, so the keys and values of past frames, once computed, stay valid a
 context window rolls on, however long a rollout runs (see sampler.py).
 
 The model predicts, for every frame, the flow-matching velocity of its latent and, from
-the same final tokens, the reward and termination that came with it.
+the same final tokens, the reward and termination that came with it (``event_heads``:
+the tokens' mean read by a linear layer each, or :class:`EventHeads`).
 """
 from __future__ import annotations
 
@@ -69,6 +70,62 @@ class Block(nn.Module):
         return x, kv
 
 
+class EventHeads(nn.Module):
+    """Reward and termination read from a frame's final tokens, each head pooling them with
+    its own attention (one learned score per token) and reading the pooled vector with an
+    MLP. The reward is a classification over ``reward_classes`` values (logits), or with
+    none a regression.
+
+    Game events are local: Crafter's achievement shows as one new item in the inventory
+    row, a VoxelWorld log as one hotbar count. The tokens' mean dilutes such a change among
+    64 tokens, and a regression on rare events settles near their mean: the linear heads
+    of a Crafter model (step 2,500) output 0.08 on average at steps where the game gave an
+    achievement's reward of 1, and 0.05 where it gave nothing.
+    """
+
+    def __init__(self, dim: int, reward_classes: int = 0):
+        super().__init__()
+        self.norm = nn.LayerNorm(dim)
+        self.score = nn.Linear(dim, 2)  # per token: its pooling score for each head
+
+        def mlp(out):
+            return nn.Sequential(nn.Linear(dim, dim), nn.GELU(approximate="tanh"),
+                                 nn.Linear(dim, out))
+        self.classes = reward_classes
+        self.reward = mlp(max(1, reward_classes))
+        self.done = mlp(1)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """x: (B, t, N, D) → reward (B, t), or its logits (B, t, classes), and the
+        termination logit (B, t)."""
+        h = self.norm(x)
+        weights = self.score(h).float().softmax(dim=2).to(h.dtype)  # (B, t, N, 2)
+        pooled = torch.einsum("btnk,btnd->btkd", weights, h)
+        reward = self.reward(pooled[:, :, 0])
+        return (reward if self.classes else reward.squeeze(-1)), \
+            self.done(pooled[:, :, 1]).squeeze(-1)
+
+
+def reward_classes(cfg: DynamicsConfig) -> int:
+    """How many reward values a model of ``cfg`` classifies into (0: a regression); a
+    ValueError for a config that cannot be built."""
+    if cfg.event_heads not in ("linear", "attention"):
+        raise ValueError(f"unknown event_heads {cfg.event_heads!r}; expected 'linear' or "
+                         "'attention'")
+    if cfg.reward_classes and (cfg.event_heads != "attention" or cfg.reward_values is None
+                               or len(cfg.reward_values) != cfg.reward_classes):
+        raise ValueError(f"a reward head of {cfg.reward_classes} classes needs attention "
+                         f"event heads and as many reward values, not {cfg.event_heads!r} "
+                         f"heads and values {cfg.reward_values}")
+    return cfg.reward_classes
+
+
+def classes_for(values) -> int:
+    """The reward classes a new attention head gets for its data's ``values`` (0, a
+    regression, for a continuous reward or a single value)."""
+    return len(values) if values and len(values) > 1 else 0
+
+
 class SpacetimeDiT(nn.Module):
     def __init__(self, cfg: DynamicsConfig, latent_channels: int, latent_size: int):
         super().__init__()
@@ -91,9 +148,13 @@ class SpacetimeDiT(nn.Module):
         self.final_norm = _norm(D)
         self.final_ada = nn.Sequential(nn.SiLU(), nn.Linear(D, 2 * D))
         self.out = nn.Linear(D, latent_channels * cfg.patch**2)
-        self.heads_norm = nn.LayerNorm(D)
-        self.reward_head = nn.Linear(D, 1)
-        self.done_head = nn.Linear(D, 1)
+        classes = reward_classes(cfg)  # (checks cfg.event_heads)
+        if cfg.event_heads == "attention":
+            self.events = EventHeads(D, classes)
+        else:
+            self.heads_norm = nn.LayerNorm(D)
+            self.reward_head = nn.Linear(D, 1)
+            self.done_head = nn.Linear(D, 1)
 
     @property
     def head_dim(self) -> int:
@@ -105,8 +166,9 @@ class SpacetimeDiT(nn.Module):
         latents: (B, t, C, S, S) noisy latents; levels: (B, t) noise level per frame in
         [0, 1] (0 clean); actions: (B, t, A) the action that led to each frame (-1: none);
         cache: a list per block of (k, v) for the window's earlier frames, or None.
-        Returns velocity (B, t, C, S, S), reward (B, t), termination logit (B, t), and the
-        list per block of this call's (k, v).
+        Returns velocity (B, t, C, S, S), reward (B, t) (with a classifying reward head, its
+        logits (B, t, classes) over ``cfg.reward_values``), termination logit (B, t), and
+        the list per block of this call's (k, v).
         """
         B, t = latents.shape[:2]
         past = 0 if cache is None else cache[0][0].shape[2]
@@ -122,9 +184,12 @@ class SpacetimeDiT(nn.Module):
         shift, scale = self.final_ada(cond).unsqueeze(2).chunk(2, dim=-1)  # (B, t, 1, D)
         velocity = unpatchify(self.out(modulate(self.final_norm(x), shift, scale)),
                               self.p, self.C, self.S, self.S)
-        pooled = self.heads_norm(x.mean(dim=2))  # (B, t, D)
-        reward = self.reward_head(pooled).squeeze(-1)
-        done = self.done_head(pooled).squeeze(-1)
+        if self.cfg.event_heads == "attention":
+            reward, done = self.events(x)
+        else:
+            pooled = self.heads_norm(x.mean(dim=2))  # (B, t, D)
+            reward = self.reward_head(pooled).squeeze(-1)
+            done = self.done_head(pooled).squeeze(-1)
         return velocity, reward, done, new_cache
 
 

@@ -44,6 +44,9 @@ def export(checkpoint, out, dtype: str = "float16", sampling_steps: int | None =
             raise ValueError(f"reward values must be finite numbers, got {list(reward_values)}")
         if values is not None and len(values) > MAX_REWARD_VALUES:
             raise ValueError(f"at most {MAX_REWARD_VALUES} reward values, got {len(values)}")
+        if values != model.cfg.dynamics.reward_values and model.cfg.dynamics.reward_classes:
+            raise ValueError(f"{checkpoint}'s reward head classifies into the rewards "
+                             f"{model.cfg.dynamics.reward_values}; they cannot be changed")
         if values != model.cfg.dynamics.reward_values:
             meta["changes"] = list(meta.get("changes", [])) + [
                 f"reward_values {model.cfg.dynamics.reward_values} -> {values} at export"]

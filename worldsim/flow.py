@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from .config import FlowConfig
 
 REWARD_WEIGHT = 1.0  # reward regression's share of the loss, beside the velocity MSE
+REWARD_CLASS_WEIGHT = 0.1  # a classifying reward head's cross-entropy share (it starts at log(classes))
 DONE_WEIGHT = 0.1  # termination's share (episode ends are rare; their loss stays small)
 
 
@@ -76,9 +77,16 @@ def flow_loss(model, latents: torch.Tensor, actions: torch.Tensor, rewards: torc
     weights = torch.full((T,), float(cfg.context_loss_weight), device=device)
     weights[context:] = 1.0
     flow = (per_frame * weights).sum() / (B * weights.sum())
-    reward_loss = F.mse_loss(reward[:, 1:].float(), rewards.float())
+    if reward.dim() == 3:  # logits over the game's reward values: the nearest is the class
+        values = torch.tensor(model.cfg.reward_values, device=device, dtype=torch.float32)
+        target = (rewards.float()[..., None] - values).abs().argmin(dim=-1)
+        reward_loss = F.cross_entropy(reward[:, 1:].flatten(0, 1).float(), target.flatten())
+        reward_loss_weight = REWARD_CLASS_WEIGHT
+    else:
+        reward_loss = F.mse_loss(reward[:, 1:].float(), rewards.float())
+        reward_loss_weight = REWARD_WEIGHT
     done_loss = F.binary_cross_entropy_with_logits(done[:, 1:].float(), terminated.float())
-    loss = flow + REWARD_WEIGHT * reward_loss + DONE_WEIGHT * done_loss
+    loss = flow + reward_loss_weight * reward_loss + DONE_WEIGHT * done_loss
     parts = {"flow": flow.item(), "reward": reward_loss.item(), "done": done_loss.item()}
     return loss, parts
 

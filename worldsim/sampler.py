@@ -162,7 +162,8 @@ class LatentRollout:
     @torch.no_grad()
     def step(self, action: torch.Tensor):
         """Generate the frame that ``action`` (B, A) leads to in every dream.
-        Returns its latent (B, C, S, S), reward (B,) and termination probability (B,)."""
+        Returns its latent (B, C, S, S), reward (B,) (a classifying head's logits,
+        (B, classes)) and termination probability (B,)."""
         if self.pending is None:
             raise RuntimeError("reset() the rollout with context frames first")
         B = self.batch

@@ -110,6 +110,9 @@ class WorldSimulator:
         self.reward_values = None if not values else \
             torch.tensor(values, dtype=torch.float32, device=self.device)
         self.raw_rewards = None  # the reward head's output at the last step, before snapping
+        # a classifying reward head: its classes' values; a dream gives the likeliest
+        self.class_values = None if not cfg.dynamics.reward_values else \
+            torch.tensor(cfg.dynamics.reward_values, dtype=torch.float32, device=self.device)
         self.noise = KeyedNoise(self.batch_size, self.device)
         self.rollout = LatentRollout(model.dynamics, self.context, self.sampling_steps,
                                      self.context_noise, self.noise, self.action_guidance)
@@ -213,7 +216,8 @@ class WorldSimulator:
         """One step of every dream. ``actions``: (B, A) integers.
         Returns frames (B, H, W, 3) uint8, rewards (B,) float32 (snapped to the model's
         ``reward_values`` unless the simulator was made with ``snap_rewards=False``; the raw
-        head output stays in ``raw_rewards``), terminated (B,) bool and the termination
+        head output stays in ``raw_rewards``; a classifying head gives its likeliest value,
+        and raw, its expected value), terminated (B,) bool and the termination
         probabilities (B,), all tensors on the device."""
         if not self.started:
             raise RuntimeError("reset() the simulator with start contexts before step()")
@@ -223,7 +227,14 @@ class WorldSimulator:
             z, reward, p_end = self.rollout.step(act)
             frames = ae.to_uint8(ae.decode(z))
         p_end = p_end.float()
-        reward = self.raw_rewards = reward.float()
-        if self.reward_values is not None:
-            reward = snap_rewards(reward, self.reward_values)
+        reward = reward.float()
+        if reward.dim() == 2:  # a classifying head's logits over the model's reward values
+            probs, values = reward.softmax(dim=-1), self.class_values
+            self.raw_rewards = probs @ values  # the expected reward
+            reward = values[probs.argmax(dim=-1)] if self.reward_values is not None \
+                else self.raw_rewards
+        else:
+            reward = self.raw_rewards = reward
+            if self.reward_values is not None:
+                reward = snap_rewards(reward, self.reward_values)
         return frames, reward, p_end > TERMINATION_THRESHOLD, p_end

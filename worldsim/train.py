@@ -36,6 +36,7 @@ from .checkpoint import (load_model, load_training_state, save_model, save_start
 from .config import preset
 from .data import WindowDataset, reward_values
 from .flow import flow_loss
+from .dynamics import classes_for, reward_classes
 from .model import WorldModel
 from .video import write_video
 
@@ -215,12 +216,34 @@ def add_steering(model: WorldModel, kernel: int | None = None,
     return grown, list(missing)
 
 
+def replace_event_heads(model: WorldModel, kind: str,
+                        values) -> tuple[WorldModel, list[str]]:
+    """``model`` with new, untrained reward and termination heads of ``kind`` (see
+    ``DynamicsConfig.event_heads``) classifying into ``values``, and the names of their
+    parameters. Everything else is kept as it is."""
+    cfg = copy.deepcopy(model.cfg)
+    cfg.dynamics.event_heads, cfg.dynamics.reward_values = kind, values
+    cfg.dynamics.reward_classes = classes_for(values) if kind == "attention" else 0
+    reward_classes(cfg.dynamics)  # a clear error for an unknown kind
+    device = next(model.parameters()).device
+    grown = WorldModel(cfg).to(device)
+    old = {n: p for n, p in model.state_dict().items()
+           if not n.startswith(("dynamics.events.", "dynamics.heads_norm.",
+                                "dynamics.reward_head.", "dynamics.done_head."))}
+    missing, unexpected = grown.load_state_dict(old, strict=False)
+    assert not unexpected and all(n.startswith("dynamics.") for n in missing), \
+        (missing, unexpected)
+    return grown, list(missing)
+
+
 def new_config(args, world: str, nvec, size: int):
     """The config of a new model (or new dynamics): the preset's, with --steer-kernel."""
     cfg = preset(args.preset, world=world, action_nvec=nvec, image_size=size)
     if args.steer_kernel is not None:
         cfg.dynamics.steer_kernel = args.steer_kernel
         cfg.dynamics.action_kernels = bool(args.steer_kernel) or args.action_kernels
+    if args.event_heads:
+        cfg.dynamics.event_heads = args.event_heads
     return cfg
 
 
@@ -242,11 +265,16 @@ def train(args) -> int:
     # the dataset decides world, size and action space of a new model
     probe = WindowDataset(args.data, context=1, chunk=1)
     world, size, nvec = probe.meta["world"], probe.meta["size"], probe.meta["action_nvec"]
+    values = reward_values(probe.rewards)  # what dreams snap the reward head's output to
     del probe
     added = []  # names of parameters this run adds to a resumed model
     if not resumed:
         torch.manual_seed(args.seed)  # the same command builds the same initial weights
-        model = WorldModel(new_config(args, world, nvec, size))
+        cfg = new_config(args, world, nvec, size)
+        cfg.dynamics.reward_values = values  # a classifying reward head's classes
+        cfg.dynamics.reward_classes = classes_for(values) \
+            if cfg.dynamics.event_heads == "attention" else 0
+        model = WorldModel(cfg)
         model.to(dist.device)
     elif model.cfg.world != world or model.image_size != size:
         raise SystemExit(f"worldsim train: {ckpt} is a model of world {model.cfg.world!r} at "
@@ -261,18 +289,24 @@ def train(args) -> int:
         torch.manual_seed(args.seed)
         cfg = new_config(args, world, nvec, size)
         cfg.autoencoder = copy.deepcopy(old.cfg.autoencoder)
-        cfg.dynamics.reward_values = old.cfg.dynamics.reward_values  # the same data's
+        cfg.dynamics.reward_values = values
+        cfg.dynamics.reward_classes = classes_for(values) \
+            if cfg.dynamics.event_heads == "attention" else 0
         model = WorldModel(cfg).to(dist.device)
         model.autoencoder.load_state_dict(old.autoencoder.state_dict())
         changes.append(f"dynamics started anew ({args.preset} preset) after "
                        f"{meta.get('phase')} step {meta.get('step')}")
     elif resumed:
-        before = model.cfg.dynamics
+        before, saved_model = model.cfg.dynamics, model
         model, added = add_steering(model, args.steer_kernel, args.action_kernels)
         if model.cfg.dynamics.steer_kernel != before.steer_kernel:
             changes.append(f"steer_kernel {before.steer_kernel} -> {args.steer_kernel}")
         if model.cfg.dynamics.action_kernels != before.action_kernels:
             changes.append("action_kernels added")
+        if args.event_heads and args.event_heads != before.event_heads:
+            model, new_heads = replace_event_heads(model, args.event_heads, values)
+            added += new_heads
+            changes.append(f"event_heads {before.event_heads} -> {args.event_heads}")
     model.train()
     cfg = model.cfg
     if args.context_loss_weight is not None and args.context_loss_weight < 0:
@@ -289,8 +323,12 @@ def train(args) -> int:
         cfg.flow.action_dropout = args.action_dropout
     data = WindowDataset(args.data, context=cfg.dynamics.context, chunk=cfg.dynamics.chunk,
                          world=world, size=size)
-    values = reward_values(data.rewards)  # what dreams snap the reward head's output to
     if values != cfg.dynamics.reward_values:
+        if reward_classes(cfg.dynamics):
+            raise ValueError(
+                f"{ckpt}'s reward head classifies into the rewards {cfg.dynamics.reward_values}, "
+                f"but {' '.join(args.data)} holds the rewards {values}; train it on play "
+                "with the same rewards, or give it new heads with --new-dynamics")
         if resumed:
             changes.append(f"reward_values {cfg.dynamics.reward_values} -> {values}")
         cfg.dynamics.reward_values = values
@@ -300,12 +338,13 @@ def train(args) -> int:
         if old is not None:  # new dynamics: the run's record goes on, its optimizer does not
             _, extra = load_training_state(ckpt, torch.optim.AdamW(old.parameters()))
         elif added:  # the saved state is that of the parameters the model had; the rest start fresh
-            kept = [p for n, p in model.named_parameters() if n not in added]
-            saved = torch.optim.AdamW(kept, lr=settings.lr, weight_decay=0.01)
+            names = [n for n, _ in saved_model.named_parameters()]
+            saved = torch.optim.AdamW(saved_model.parameters(), lr=settings.lr, weight_decay=0.01)
             step, extra = load_training_state(ckpt, saved)
-            for p in kept:
-                if p in saved.state:
-                    opt.state[p] = saved.state[p]
+            now = dict(model.named_parameters())
+            for name, p in zip(names, saved_model.parameters()):
+                if name in now and name not in added and p in saved.state:
+                    opt.state[now[name]] = saved.state[p]
         else:
             step, extra = load_training_state(ckpt, opt)
         phase = extra.get("phase", "autoencoder")
@@ -455,6 +494,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="give the steered convolutions a kernel per action value (presets "
                         "have them). Given when resuming a model without them, it adds them "
                         "(starting as nothing) and the checkpoint says so")
+    p.add_argument("--event-heads", choices=["linear", "attention"], default=None,
+                   help="how reward and termination are read (presets: attention, which also "
+                        "classifies the reward into the game's reward values). Given when "
+                        "resuming a model with other heads, it replaces them with new, "
+                        "untrained ones (the rest is kept) and the checkpoint says so")
     p.add_argument("--new-dynamics", action="store_true",
                    help="resume a run whose autoencoder is trained with new dynamics, built "
                         "from --preset (and --steer-kernel), from dynamics step 0: for a "
