@@ -62,6 +62,28 @@ def test_windows_are_aligned(tmp_path):
         ds[len(ds)]
 
 
+def test_a_share_of_each_batch_can_be_drawn_from_windows_that_end_in_an_event(tmp_path):
+    ep = counting_episode(40)
+    ep.rewards[:] = 0
+    ep.rewards[[7, 20]] = (1.0, -0.2)  # two rewards, and the ending (step 39)
+    save_episode(tmp_path / episode_filename(0), ep)
+    ds = WindowDataset(tmp_path, context=3, chunk=1)
+    last = ds.transition_index(ds.length - 2)
+    assert np.allclose(sorted(ep.rewards[last[ds.event_windows()]]), [-0.2, 0.0, 1.0])
+    assert ep.terminated[last[ds.event_windows()]].sum() == 1
+    batch = ds.sample(8, np.random.default_rng(0), event_share=0.5)
+    ends = (batch["rewards"][:, -1] != 0) | batch["terminated"][:, -1]
+    assert ends[:4].all()  # half the batch, drawn from the three event windows
+    # without a share, the same draw as before the option existed
+    plain = ds.sample(8, np.random.default_rng(0))
+    assert np.array_equal(plain["frames"], ds.gather(np.random.default_rng(0).integers(
+        0, len(ds), size=8))["frames"])
+    assert np.mean([((ds.sample(8, np.random.default_rng(s))["rewards"][:, -1] != 0)).mean()
+                    for s in range(20)]) < 0.2  # events are rare in uniform draws
+    with pytest.raises(ValueError, match="event_share"):
+        ds.sample(8, np.random.default_rng(0), event_share=1.5)
+
+
 def test_short_episodes_are_left_out(tmp_path):
     save_episode(tmp_path / episode_filename(0), counting_episode(3))
     save_episode(tmp_path / episode_filename(1), counting_episode(10))

@@ -264,3 +264,13 @@ def test_event_heads_replace_a_resumed_models_heads_and_keep_the_rest(data, tmp_
     for (name, a), b in zip(before.autoencoder.state_dict().items(),
                             model.autoencoder.state_dict().values()):
         assert torch.equal(a, b), name
+
+
+def test_event_share_out_of_range_is_refused_and_recorded_otherwise(data, tmp_path):
+    assert T.main(_args(data, tmp_path / "bad", "--event-share", "1.5")) == 2
+    assert not (tmp_path / "bad" / "model").exists()
+    out = tmp_path / "run"
+    assert T.main(_args(data, out, "--ae-steps", "2", "--steps", "3",
+                        "--event-share", "0.5")) == 0
+    assert load_model(out / "model")[1]["event_share"] == 0.5
+    assert T.DEFAULTS["tiny"].event_share == 0.125  # the preset's default is untouched

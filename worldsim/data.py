@@ -232,6 +232,7 @@ class WindowDataset:
         self._episode_frame0 = frame_starts
         self._episode_action0 = action_starts
         self._episode_steps = np.array([e.steps for e in episodes])
+        self._events = None  # windows whose last transition is an event (event_windows)
 
     def __len__(self) -> int:
         return len(self._frame0)
@@ -272,6 +273,23 @@ class WindowDataset:
                 "rewards": self.rewards[a:a + length - 1],
                 "terminated": self.terminated[a:a + length - 1]}
 
-    def sample(self, batch: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        """A batch of uniformly random windows, stacked: frames ``(B, L, H, W, 3)``."""
-        return self.gather(rng.integers(0, len(self), size=batch))
+    def event_windows(self) -> np.ndarray:
+        """The windows whose last transition comes with a reward other than 0 or with the
+        episode's end."""
+        if self._events is None:
+            last = self.transition_index(self.length - 2)
+            self._events = np.flatnonzero((self.rewards[last] != 0) | self.terminated[last])
+        return self._events
+
+    def sample(self, batch: int, rng: np.random.Generator,
+               event_share: float = 0.0) -> dict[str, np.ndarray]:
+        """A batch of uniformly random windows, stacked: frames ``(B, L, H, W, 3)``. With
+        ``event_share``, that share of the batch (rounded) is drawn from
+        :meth:`event_windows` instead, so that heads for rare rewards see enough of them."""
+        if not 0.0 <= event_share <= 1.0:
+            raise ValueError(f"event_share must be in [0, 1], got {event_share}")
+        index = rng.integers(0, len(self), size=batch)
+        k = round(batch * event_share)
+        if k and len(self.event_windows()):
+            index[:k] = self._events[rng.integers(0, len(self._events), size=k)]
+        return self.gather(index)
