@@ -270,7 +270,11 @@ def test_event_share_out_of_range_is_refused_and_recorded_otherwise(data, tmp_pa
     assert T.main(_args(data, tmp_path / "bad", "--event-share", "1.5")) == 2
     assert not (tmp_path / "bad" / "model").exists()
     out = tmp_path / "run"
-    assert T.main(_args(data, out, "--ae-steps", "2", "--steps", "3",
+    assert T.main(_args(data, out, "--ae-steps", "2", "--steps", "5", "--stop-after", "3",
                         "--event-share", "0.5")) == 0
     assert load_model(out / "model")[1]["event_share"] == 0.5
+    assert T.main(_args(data, out, "--ae-steps", "2", "--steps", "5")) == 0  # the preset's
+    meta = load_model(out / "model")[1]
+    assert meta["event_share"] == 0.125
+    assert meta["changes"][-1] == "event_share 0.5 -> 0.125 at dynamics step 3"
     assert T.DEFAULTS["tiny"].event_share == 0.125  # the preset's default is untouched

@@ -317,6 +317,9 @@ def train(args) -> int:
             changes.append(f"event_heads {before.event_heads} -> {args.event_heads}")
     model.train()
     cfg = model.cfg
+    if resumed and meta.get("phase") != "autoencoder" and \
+            meta.get("event_share", 0.0) != settings.event_share:  # (uniform batches before it)
+        changes.append(f"event_share {meta.get('event_share', 0.0)} -> {settings.event_share}")
     if args.context_loss_weight is not None and args.context_loss_weight < 0:
         raise ValueError(f"--context-loss-weight must be 0 or more, got {args.context_loss_weight}")
     if args.context_loss_weight is not None and \
