@@ -89,9 +89,11 @@ def test_eval_refuses_data_too_short_for_the_horizon(tmp_path):
 
 
 def test_the_heads_section_reads_the_reward_head_itself(tmp_path):
-    """A dream snaps rewards to the game's values; the evaluation of the reward head does
-    not, so a head that always says 0.3 has an error of 0.3, not 0."""
-    from demos.evaluate import teacher_forced
+    """A dream snaps rewards to the game's values; the error of the reward head is its own
+    output's, so a head that always says 0.3 has an error of 0.3, not 0. Its events are
+    the dream's: a head that says 0.7 finds every log (and a false one wherever there is
+    none)."""
+    from demos.evaluate import heads, teacher_forced
     from worldsim.checkpoint import load_model
     from worldsim.data import WindowDataset
     from worldsim.export import export
@@ -107,3 +109,15 @@ def test_the_heads_section_reads_the_reward_head_itself(tmp_path):
     windows = WindowDataset(data, context=model.cfg.dynamics.context)
     forced = teacher_forced(model, windows, np.arange(8), "cpu")
     assert np.allclose(forced["reward_pred"], 0.3, atol=1e-5)
+    assert np.all(forced["reward_dream"] == 0.0)  # what the dream gives
+    forced["reward"][:] = 0.0
+    forced["reward"][:3] = 1.0  # three logs in these steps
+    assert heads(forced)["reward"]["recall"] == 0.0
+    with torch.no_grad():
+        head_layer(model, "reward").bias.fill_(0.7)
+    forced = teacher_forced(model, windows, np.arange(8), "cpu")
+    forced["reward"][:] = 0.0
+    forced["reward"][:3] = 1.0
+    found = heads(forced)["reward"]
+    assert found["recall"] == 1.0 and found["precision"] == 3 / 8
+    assert heads(forced)["reward_mae"] == pytest.approx((3 * 0.3 + 5 * 0.7) / 8, abs=1e-4)
