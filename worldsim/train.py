@@ -221,14 +221,21 @@ def add_steering(model: WorldModel, kernel: int | None = None,
     return grown, list(missing)
 
 
+def set_reward_values(dyn, values) -> None:
+    """Record the data's reward ``values`` in a dynamics config about to be built; with
+    attention event heads the reward head classifies into them."""
+    dyn.reward_values = values
+    dyn.reward_classes = classes_for(values) if dyn.event_heads == "attention" else 0
+
+
 def replace_event_heads(model: WorldModel, kind: str,
                         values) -> tuple[WorldModel, list[str]]:
     """``model`` with new, untrained reward and termination heads of ``kind`` (see
     ``DynamicsConfig.event_heads``) classifying into ``values``, and the names of their
     parameters. Everything else is kept as it is."""
     cfg = copy.deepcopy(model.cfg)
-    cfg.dynamics.event_heads, cfg.dynamics.reward_values = kind, values
-    cfg.dynamics.reward_classes = classes_for(values) if kind == "attention" else 0
+    cfg.dynamics.event_heads = kind
+    set_reward_values(cfg.dynamics, values)
     reward_classes(cfg.dynamics)  # a clear error for an unknown kind
     device = next(model.parameters()).device
     grown = WorldModel(cfg).to(device)
@@ -279,9 +286,7 @@ def train(args) -> int:
     if not resumed:
         torch.manual_seed(args.seed)  # the same command builds the same initial weights
         cfg = new_config(args, world, nvec, size)
-        cfg.dynamics.reward_values = values  # a classifying reward head's classes
-        cfg.dynamics.reward_classes = classes_for(values) \
-            if cfg.dynamics.event_heads == "attention" else 0
+        set_reward_values(cfg.dynamics, values)
         model = WorldModel(cfg)
         model.to(dist.device)
     elif model.cfg.world != world or model.image_size != size:
@@ -297,9 +302,7 @@ def train(args) -> int:
         torch.manual_seed(args.seed)
         cfg = new_config(args, world, nvec, size)
         cfg.autoencoder = copy.deepcopy(old.cfg.autoencoder)
-        cfg.dynamics.reward_values = values
-        cfg.dynamics.reward_classes = classes_for(values) \
-            if cfg.dynamics.event_heads == "attention" else 0
+        set_reward_values(cfg.dynamics, values)
         model = WorldModel(cfg).to(dist.device)
         model.autoencoder.load_state_dict(old.autoencoder.state_dict())
         changes.append(f"dynamics started anew ({args.preset} preset) after "
