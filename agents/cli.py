@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--max-steps", type=int, default=None,
                    help="cap on an episode's length (default: the game's own)")
     e.add_argument("--checkpoint", default=None, help="dream model for --in dream")
+    e.add_argument("--dream-starts", nargs="+", default=None, metavar="DATA",
+                   help="for --in dream: start the dreams from windows of this recorded play "
+                        "(default: the checkpoint's start contexts); with --max-steps N, "
+                        "short dreams like those of `train --dream-horizon N`")
     e.add_argument("--device", default="cpu")
     e.add_argument("--deterministic", action="store_true",
                    help="a trained policy takes its most likely action (default: samples)")
@@ -124,8 +128,10 @@ def _eval(args) -> int:
     if args.where == "dream" and args.policy == "explorer":
         raise SystemExit("worldsim agent eval: the explorer reads game state a dream lacks; "
                          "use --in real")
+    if args.where == "real" and (args.checkpoint or args.dream_starts):
+        raise SystemExit("worldsim agent eval: --checkpoint and --dream-starts are for --in dream")
     env = make_env(world, args.where, checkpoint=args.checkpoint, device=args.device,
-                   max_steps=args.max_steps)
+                   max_steps=args.max_steps, dream_starts=args.dream_starts)
     try:
         agent = make_agent(args.policy, world, env.action_space, env.observation_space,
                            device=args.device)

@@ -27,8 +27,10 @@ def crafter_score(success_rates_percent) -> float:
 
 
 def make_env(world: str, where: str = "real", checkpoint=None, device: str = "cpu",
-             max_steps: int | None = None):
-    """One env of ``world``: the teacher game (``where="real"``) or its dream."""
+             max_steps: int | None = None, dream_starts=None):
+    """One env of ``world``: the teacher game (``where="real"``) or its dream, started from
+    the checkpoint's start contexts or from windows of the recorded play in
+    ``dream_starts``."""
     import gymnasium as gym
 
     from envs import DREAM_IDS
@@ -39,6 +41,8 @@ def make_env(world: str, where: str = "real", checkpoint=None, device: str = "cp
         return gym.make(world_id(world), **kwargs)
     if where != "dream":
         raise ValueError(f"where must be 'real' or 'dream', got {where!r}")
+    if dream_starts:
+        kwargs["start_data"] = [str(d) for d in dream_starts]
     if world not in DREAM_IDS:
         raise ValueError(f"no dream of world {world!r}; dreams exist for {sorted(DREAM_IDS)}")
     return gym.make(DREAM_IDS[world], checkpoint=checkpoint, device=device, **kwargs)

@@ -213,6 +213,15 @@ def test_dreams_can_start_from_recorded_play_and_end_at_a_horizon(dream_policy, 
     assert agent_main(args) == 0
     meta = read_meta(out)
     assert meta["dream_starts"] == [str(data)] and meta["dream_horizon"] == 4
+    # scored in the same short dreams: does the dream pay this policy?
+    scored = tmp_path / "short.json"
+    assert agent_main(["eval", str(out), "--in", "dream", "--checkpoint", str(ckpt),
+                       "--dream-starts", str(data), "--max-steps", "4", "--episodes", "2",
+                       "--json", str(scored)]) == 0
+    lengths = [r["length"] for r in json.loads(scored.read_text())["records"]]
+    assert lengths == [4, 4]
+    with pytest.raises(SystemExit, match="for --in dream"):
+        agent_main(["eval", str(out), "--in", "real", "--dream-starts", str(data)])
     with pytest.raises(SystemExit, match="for --in dream"):
         agent_main(["train", "--world", "voxel", "--in", "real", "--steps", "8",
                     "--dream-horizon", "4", "--out", str(tmp_path / "real")])
