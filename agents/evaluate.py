@@ -27,10 +27,12 @@ def crafter_score(success_rates_percent) -> float:
 
 
 def make_env(world: str, where: str = "real", checkpoint=None, device: str = "cpu",
-             max_steps: int | None = None, dream_starts=None):
+             max_steps: int | None = None, dream_starts=None, precision: str = "auto",
+             raw_rewards: bool = False):
     """One env of ``world``: the teacher game (``where="real"``) or its dream, started from
     the checkpoint's start contexts or from windows of the recorded play in
-    ``dream_starts``."""
+    ``dream_starts``, at ``precision`` (``auto``, ``fp32`` or ``bf16``), paying the game's
+    reward nearest the reward head's output or, with ``raw_rewards``, the output itself."""
     import gymnasium as gym
 
     from envs import DREAM_IDS
@@ -38,6 +40,9 @@ def make_env(world: str, where: str = "real", checkpoint=None, device: str = "cp
 
     kwargs = {} if max_steps is None else {"max_episode_steps": max_steps}
     if where == "real":
+        if dream_starts or precision != "auto" or raw_rewards:
+            raise ValueError("dream starts, precision and raw rewards are for a dream, not "
+                             "the real game")
         return gym.make(world_id(world), **kwargs)
     if where != "dream":
         raise ValueError(f"where must be 'real' or 'dream', got {where!r}")
@@ -45,7 +50,8 @@ def make_env(world: str, where: str = "real", checkpoint=None, device: str = "cp
         kwargs["start_data"] = [str(d) for d in dream_starts]
     if world not in DREAM_IDS:
         raise ValueError(f"no dream of world {world!r}; dreams exist for {sorted(DREAM_IDS)}")
-    return gym.make(DREAM_IDS[world], checkpoint=checkpoint, device=device, **kwargs)
+    return gym.make(DREAM_IDS[world], checkpoint=checkpoint, device=device,
+                    precision=precision, snap_rewards=not raw_rewards, **kwargs)
 
 
 def run_episodes(agent: Agent, env, episodes: int, seed: int = EVAL_SEED,

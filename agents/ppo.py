@@ -128,17 +128,24 @@ class PolicyAgent(Agent):
 # ------------------------------------------------------------------------------ training
 def make_train_env(world: str, where: str, num_envs: int, seed: int, checkpoint=None,
                    device: str = "cpu", sampling_steps: int | None = None,
-                   dream_starts=None, dream_horizon: int | None = None):
+                   dream_starts=None, dream_horizon: int | None = None,
+                   precision: str = "auto", raw_rewards: bool = False):
     """SB3 VecEnv for training: ``num_envs`` batched dreams, or real games in one process.
     A dream starts from the checkpoint's start contexts or from windows of the recorded
-    play in ``dream_starts``, and lasts at most ``dream_horizon`` steps (default: as long
-    as a real episode)."""
-    if where != "dream" and (dream_starts or dream_horizon is not None):
-        raise ValueError("dream starts and horizon are for training in the dream")
+    play in ``dream_starts``, lasts at most ``dream_horizon`` steps (default: as long
+    as a real episode) and runs at ``precision`` (``auto``: bf16 on CUDA, fp32 on the CPU).
+    It pays the game's reward nearest the reward head's output (a classifying head's
+    likeliest), or with ``raw_rewards`` the output itself (a classifying head's expected
+    reward)."""
+    if where != "dream" and (dream_starts or dream_horizon is not None or precision != "auto"
+                             or raw_rewards):
+        raise ValueError("dream starts, horizon, precision and raw rewards are for training "
+                         "in the dream")
     if where == "dream":
         from envs.sb3 import dream_vec_env
 
-        kwargs = {"checkpoint": checkpoint, "device": device}
+        kwargs = {"checkpoint": checkpoint, "device": device, "precision": precision,
+                  "snap_rewards": not raw_rewards}
         if sampling_steps is not None:
             kwargs["sampling_steps"] = sampling_steps
         if dream_starts:
@@ -255,7 +262,8 @@ def train(world: str, where: str, steps: int, out, num_envs: int = 8, checkpoint
           device: str = "cpu", sampling_steps: int | None = None, eval_every: int = 50_000,
           eval_episodes: int = 5, eval_max_steps: int | None = None, seed: int = 0,
           n_steps: int | None = None, progress: bool = True, log=print,
-          dream_starts=None, dream_horizon: int | None = None) -> Path:
+          dream_starts=None, dream_horizon: int | None = None,
+          precision: str = "auto", raw_rewards: bool = False) -> Path:
     """Train PPO in ``where`` (dream or real) for ``steps`` env steps into the folder
     ``out``, evaluating in the real game every ``eval_every`` steps. Resumes a folder
     that already holds a policy for the same world and place."""
@@ -270,7 +278,8 @@ def train(world: str, where: str, steps: int, out, num_envs: int = 8, checkpoint
     out.mkdir(parents=True, exist_ok=True)
     venv = make_train_env(world, where, num_envs, seed, checkpoint=checkpoint, device=device,
                           sampling_steps=sampling_steps, dream_starts=dream_starts,
-                          dream_horizon=dream_horizon)
+                          dream_horizon=dream_horizon, precision=precision,
+                          raw_rewards=raw_rewards)
     meta_base = {"format": FORMAT, "version": 1, "world": world, "trained_in": where,
                  "steps_asked": steps, "num_envs": num_envs, "seed": seed, "device": device,
                  "hardware": _hardware(device),
@@ -279,6 +288,8 @@ def train(world: str, where: str, steps: int, out, num_envs: int = 8, checkpoint
         meta_base["dream_starts"] = [str(d) for d in dream_starts] if dream_starts else \
             "the checkpoint's"
         meta_base["dream_horizon"] = dream_horizon
+        meta_base["dream_precision"] = venv.unwrapped.venv.simulator.precision  # auto resolved
+        meta_base["dream_rewards"] = "raw" if raw_rewards else "snapped"
     seconds_before = 0.0
     if (out / POLICY_FILE).is_file():
         meta = read_meta(out)

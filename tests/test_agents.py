@@ -209,10 +209,12 @@ def test_dreams_can_start_from_recorded_play_and_end_at_a_horizon(dream_policy, 
     out = tmp_path / "short"
     args = ["train", "--world", "voxel", "--in", "dream", "--checkpoint", str(ckpt),
             "--steps", "32", "--envs", "2", "--n-steps", "16", "--eval-episodes", "0",
-            "--dream-starts", str(data), "--dream-horizon", "4", "--out", str(out), "--quiet"]
+            "--dream-starts", str(data), "--dream-horizon", "4", "--precision", "bf16",
+            "--raw-rewards", "--out", str(out), "--quiet"]
     assert agent_main(args) == 0
     meta = read_meta(out)
     assert meta["dream_starts"] == [str(data)] and meta["dream_horizon"] == 4
+    assert meta["dream_precision"] == "bf16" and meta["dream_rewards"] == "raw"
     # scored in the same short dreams: does the dream pay this policy?
     scored = tmp_path / "short.json"
     assert agent_main(["eval", str(out), "--in", "dream", "--checkpoint", str(ckpt),
@@ -228,5 +230,11 @@ def test_dreams_can_start_from_recorded_play_and_end_at_a_horizon(dream_policy, 
     with pytest.raises(SystemExit, match="for --in dream"):  # 0 is a horizon too
         agent_main(["train", "--world", "voxel", "--in", "real", "--steps", "8",
                     "--dream-horizon", "0", "--out", str(tmp_path / "real")])
+    for option in (["--precision", "bf16"], ["--raw-rewards"]):  # dream options, refused
+        with pytest.raises(SystemExit, match="for --in dream"):
+            agent_main(["train", "--world", "voxel", "--in", "real", "--steps", "8",
+                        "--out", str(tmp_path / "real")] + option)
+        with pytest.raises(SystemExit, match="for --in dream"):
+            agent_main(["eval", str(out), "--in", "real"] + option)
     with pytest.raises(SystemExit, match="at least 1 step"):
         agent_main(args[:-3] + ["--dream-horizon", "0", "--out", str(tmp_path / "zero")])

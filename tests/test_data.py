@@ -84,6 +84,34 @@ def test_a_share_of_each_batch_can_be_drawn_from_windows_that_end_in_an_event(tm
         ds.sample(8, np.random.default_rng(0), event_share=1.5)
 
 
+def test_reward_logit_offsets_undo_the_prior_of_event_sampling(tmp_path):
+    ep = counting_episode(400)
+    ep.rewards[:] = 0
+    ep.rewards[10:400:40] = 1.0  # 10 rewards of 1, 5 of -0.2, and the ending
+    ep.rewards[30:400:80] = -0.2
+    save_episode(tmp_path / episode_filename(0), ep)
+    ds = WindowDataset(tmp_path, context=3, chunk=1)
+    values = (-0.2, 0.0, 1.0)
+    last = ds.transition_index(ds.length - 2)
+    classes = np.abs(ep.rewards[last][:, None] - np.array(values)).argmin(1)
+    natural = np.bincount(classes, minlength=3) / len(classes)
+    assert np.allclose(ds.reward_logit_offsets(values, 0.0), 0.0)  # uniform batches: no shift
+    # the shares of the classes at the predicted frame in event-sampled batches
+    rng = np.random.default_rng(0)
+    batches = np.concatenate([ds.sample(16, rng, event_share=0.25)["rewards"][:, -1]
+                              for _ in range(2000)])
+    trained = np.bincount(np.abs(batches[:, None] - np.array(values)).argmin(1),
+                          minlength=3) / len(batches)
+    assert trained[2] > 5 * natural[2]  # events are far more common there than in play
+    offsets = np.array(ds.reward_logit_offsets(values, 0.25))
+    assert offsets[0] < 0 and offsets[2] < 0 < offsets[1]
+    # a head that learned the batches' prior, shifted, gives play's prior back
+    corrected = np.exp(np.log(trained) + offsets)
+    assert np.allclose(corrected / corrected.sum(), natural, atol=0.01)
+    with pytest.raises(ValueError, match="event_share"):
+        ds.reward_logit_offsets(values, -0.1)
+
+
 def test_short_episodes_are_left_out(tmp_path):
     save_episode(tmp_path / episode_filename(0), counting_episode(3))
     save_episode(tmp_path / episode_filename(1), counting_episode(10))

@@ -250,6 +250,48 @@ def test_a_classifying_reward_head_gives_its_likeliest_value(tmp_path):
         export(ckpt, tmp_path / "other", reward_values=[0, 2])
 
 
+def test_calibrated_reward_head_pays_at_plays_rate(tmp_path):
+    """Export's reward calibration shifts a classifying head's logits from the
+    event-sampled training prior to play's, in the reward a dream gives and in its
+    expected value."""
+    import json
+
+    from demos.collect import collect
+    from worldsim.export import export
+
+    ckpt = make_dream_checkpoint(tmp_path / "classes", "voxel", reward_classes=(0, 1))
+    play = tmp_path / "play"
+    collect("voxel", "random", 1, 60, play, progress=False)  # no log: rewards are all 0
+    export(ckpt, tmp_path / "cal", calibrate_data=[play], event_share=0.25)
+    model, meta = load_model(tmp_path / "cal")
+    offsets = model.cfg.dynamics.reward_logit_offsets
+    assert offsets[1] < -2 and offsets[0] > 0  # a log is far rarer in play than in batches
+    assert "reward_logit_offsets for event share 0.25" in meta["changes"][-1]
+    for folder, likeliest in ((ckpt, 1.0), (tmp_path / "cal", 0.0)):
+        venv = DreamVectorEnv(2, "voxel", folder)
+        venv.reset(seed=0)
+        head = head_layer(venv.simulator.model, "reward")
+        with torch.no_grad():  # logits (0, 2) whatever the head sees
+            head.weight.zero_()
+            head.bias.copy_(torch.tensor([0.0, 2.0]))
+        reward = venv.step(np.stack([NOOP] * 2))[1]
+        shift = 0.0 if likeliest else offsets[1] - offsets[0]
+        expected = float(torch.tensor([0.0, 2.0 + shift]).softmax(0)[1])
+        assert np.allclose(reward, likeliest)
+        assert np.allclose(venv.simulator.raw_rewards.cpu().numpy(), expected, atol=1e-4)
+    # a regression head has no classes to calibrate; offsets must be one per class
+    plain = make_dream_checkpoint(tmp_path / "plain", "voxel")
+    with pytest.raises(ValueError, match="regression"):
+        export(plain, tmp_path / "x", calibrate_data=[play])
+    with pytest.raises(ValueError, match="event share is for calibrating"):
+        export(ckpt, tmp_path / "x", event_share=0.25)
+    config = json.loads((tmp_path / "cal" / "config.json").read_text())
+    config["config"]["dynamics"]["reward_logit_offsets"] = [0.0]
+    (tmp_path / "cal" / "config.json").write_text(json.dumps(config))
+    with pytest.raises((CheckpointError, ValueError), match="reward_logit_offsets"):
+        load_model(tmp_path / "cal")
+
+
 def test_reset_mask_restarts_only_some_dreams(voxel_ckpt):
     venv = DreamVectorEnv(3, "voxel", voxel_ckpt, autoreset_mode=AutoresetMode.DISABLED)
     obs0, _ = venv.reset(seed=0)

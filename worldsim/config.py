@@ -49,6 +49,12 @@ class DynamicsConfig:
     # with "attention" heads: the reward is a classification into this many classes, the
     # ``reward_values`` (set when the model is built from its data's; 0: a regression)
     reward_classes: int = 0
+    # with reward classes: added to the head's logits in dreams, log(natural share of each
+    # class) - log(its share at the predicted frame in training). Event sampling
+    # (``--event-share``) shows the head rewards far more often than play brings them, and
+    # a head trained so pays a dream several times too often; this undoes that prior (Bayes'
+    # rule for a shifted label prior). None: the head as trained.
+    reward_logit_offsets: tuple[float, ...] | None = None
 
     @property
     def frames(self) -> int:

@@ -281,6 +281,24 @@ class WindowDataset:
             self._events = np.flatnonzero((self.rewards[last] != 0) | self.terminated[last])
         return self._events
 
+    def reward_logit_offsets(self, values, event_share: float) -> tuple[float, ...]:
+        """What undoes, in a head that classifies the last transition's reward into
+        ``values``, the prior that :meth:`sample` with ``event_share`` taught it: per class,
+        log(its share among all windows) - log(its share in such batches), where a batch
+        mixes uniform windows and event windows in the ratio ``1 - event_share`` to
+        ``event_share``. Counts get half a window each, so a class never seen stays finite."""
+        if not 0.0 <= event_share <= 1.0:
+            raise ValueError(f"event_share must be in [0, 1], got {event_share}")
+        values = np.asarray(values, dtype=np.float64)
+        last = self.transition_index(self.length - 2)
+        classes = np.abs(self.rewards[last].astype(np.float64)[:, None] - values).argmin(axis=1)
+        natural = np.bincount(classes, minlength=len(values)) + 0.5
+        natural /= natural.sum()
+        events = np.bincount(classes[self.event_windows()], minlength=len(values)) + 0.5
+        events /= events.sum()
+        trained = (1.0 - event_share) * natural + event_share * events
+        return tuple(float(o) for o in np.log(natural) - np.log(trained))
+
     def sample(self, batch: int, rng: np.random.Generator,
                event_share: float = 0.0) -> dict[str, np.ndarray]:
         """A batch of uniformly random windows, stacked: frames ``(B, L, H, W, 3)``. With

@@ -19,6 +19,8 @@ the tokens' mean read by a linear layer each, or :class:`EventHeads`).
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -117,6 +119,11 @@ def reward_classes(cfg: DynamicsConfig) -> int:
         raise ValueError(f"a reward head of {cfg.reward_classes} classes needs attention "
                          f"event heads and as many reward values, not {cfg.event_heads!r} "
                          f"heads and values {cfg.reward_values}")
+    offsets = cfg.reward_logit_offsets
+    if offsets is not None and (len(offsets) != cfg.reward_classes
+                                or not all(math.isfinite(o) for o in offsets)):
+        raise ValueError(f"reward_logit_offsets must be {cfg.reward_classes} finite numbers, "
+                         f"one per reward class, got {list(offsets)}")
     return cfg.reward_classes
 
 

@@ -17,24 +17,50 @@ from pathlib import Path
 import torch
 
 from .checkpoint import STARTS_FILE, CheckpointError, load_model, save_model
-from .data import MAX_REWARD_VALUES
+from .data import MAX_REWARD_VALUES, WindowDataset
+from .dynamics import reward_classes
 from .flow import euler_levels
 from .simulator import check_action_guidance
 
 DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 
 
+def calibrate_rewards(model, meta: dict, data, event_share: float | None = None) -> str:
+    """Set ``model``'s reward logit offsets (config.py) from the recorded play ``data`` (the
+    training data, or play like it) and the event share its head trained with (default:
+    the one its meta records). Returns the change, for the meta's record."""
+    dyn = model.cfg.dynamics
+    if not reward_classes(dyn):
+        raise ValueError("only a reward head that classifies into the game's rewards (attention "
+                         "event heads) can be calibrated; this model's head is a regression")
+    share = float(meta.get("event_share", 0.0) if event_share is None else event_share)
+    folders = [str(d) for d in ([data] if isinstance(data, (str, Path)) else data)]
+    windows = WindowDataset(folders, context=dyn.context, chunk=dyn.chunk,
+                            world=model.cfg.world, size=model.image_size)
+    offsets = windows.reward_logit_offsets(dyn.reward_values, share)
+    dyn.reward_logit_offsets = tuple(round(o, 6) for o in offsets)
+    return f"reward_logit_offsets for event share {share} on {' '.join(folders)}"
+
+
 def export(checkpoint, out, dtype: str = "float16", sampling_steps: int | None = None,
            notes: dict | None = None, reward_values=None,
-           action_guidance: float | None = None) -> Path:
+           action_guidance: float | None = None, calibrate_data=None,
+           event_share: float | None = None) -> Path:
     """Write ``checkpoint`` to ``out`` at ``dtype``; ``sampling_steps`` changes the default
     Euler steps per frame that dreams of the exported model use; ``reward_values`` sets
     the rewards its dreams snap to (for a model trained before `worldsim train` recorded
     them; ``()`` removes them); ``action_guidance`` sets how far its dreams push frames
-    along their action by default (a model trained with action dropout); ``notes`` go
-    into its meta (how it was trained, beyond what the trainer recorded)."""
+    along their action by default (a model trained with action dropout);
+    ``calibrate_data`` (folders of play) calibrates a classifying reward head for the
+    ``event_share`` it trained with (:func:`calibrate_rewards`); ``notes`` go into its
+    meta (how it was trained, beyond what the trainer recorded)."""
     model, meta = load_model(checkpoint)
     meta = dict(meta)
+    if calibrate_data:
+        change = calibrate_rewards(model, meta, calibrate_data, event_share)
+        meta["changes"] = list(meta.get("changes", [])) + [f"{change} at export"]
+    elif event_share is not None:
+        raise ValueError("an event share is for calibrating the rewards (with their data)")
     if sampling_steps is not None:
         euler_levels(sampling_steps)  # the sampler's own check of the count
         model.cfg.flow.sampling_steps = sampling_steps
@@ -84,6 +110,13 @@ def main(argv=None) -> int:
     p.add_argument("--action-guidance", type=float, default=None, metavar="G",
                    help="default action guidance of the exported model's dreams (a model "
                         "trained with --action-dropout; 1: none)")
+    p.add_argument("--calibrate-rewards", nargs="+", default=None, metavar="DATA",
+                   help="folders of the play the model trained on: shift its reward head's "
+                        "logits from the event-sampled training prior to play's, so that its "
+                        "dreams stop paying rewards several times too often")
+    p.add_argument("--event-share", type=float, default=None, metavar="F",
+                   help="with --calibrate-rewards: the event share the head trained with "
+                        "(default: the one the checkpoint records)")
     p.add_argument("--note", action="append", default=[], metavar="KEY=TEXT",
                    help="add KEY=TEXT to the model's meta (how it was trained); repeatable")
     args = p.parse_args(argv)
@@ -95,8 +128,9 @@ def main(argv=None) -> int:
         notes[key] = text
     try:
         out = export(args.checkpoint, args.out, args.dtype, args.sampling_steps, notes,
-                     args.reward_values, args.action_guidance)
-    except (CheckpointError, ValueError) as exc:
+                     args.reward_values, args.action_guidance, args.calibrate_rewards,
+                     args.event_share)
+    except (CheckpointError, ValueError, FileNotFoundError) as exc:
         raise SystemExit(f"worldsim export: {exc}") from exc
     size = sum(f.stat().st_size for f in out.iterdir()) / 2**20
     print(f"exported {args.checkpoint} to {out} ({args.dtype}, {size:.1f} MiB)")

@@ -113,6 +113,10 @@ class WorldSimulator:
         # a classifying reward head: its classes' values; a dream gives the likeliest
         self.class_values = None if not cfg.dynamics.reward_values else \
             torch.tensor(cfg.dynamics.reward_values, dtype=torch.float32, device=self.device)
+        # its logits shifted from the training batches' reward prior to play's (config.py)
+        offsets = cfg.dynamics.reward_logit_offsets
+        self.reward_offsets = None if offsets is None else \
+            torch.tensor(offsets, dtype=torch.float32, device=self.device)
         self.noise = KeyedNoise(self.batch_size, self.device)
         self.rollout = LatentRollout(model.dynamics, self.context, self.sampling_steps,
                                      self.context_noise, self.noise, self.action_guidance)
@@ -229,6 +233,8 @@ class WorldSimulator:
         p_end = p_end.float()
         reward = reward.float()
         if reward.dim() == 2:  # a classifying head's logits over the model's reward values
+            if self.reward_offsets is not None:
+                reward = reward + self.reward_offsets
             probs, values = reward.softmax(dim=-1), self.class_values
             self.raw_rewards = probs @ values  # the expected reward
             reward = values[probs.argmax(dim=-1)] if self.reward_values is not None \
