@@ -326,6 +326,10 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                         help="push each dream frame further along its action (default: the "
                              "model's; needs a model trained with --action-dropout; costs "
                              "a second batch row per pass)")
+    parser.add_argument("--compile", action="store_true",
+                        help="compile the dream model with torch.compile before playing: "
+                             "faster frames (on 2 CPU cores about 1.3x) after a compile of "
+                             "about a minute the first time, seconds later")
     parser.add_argument("--size", type=int, default=128,
                         help="frame size in pixels rendered by the game (default 128)")
     parser.add_argument("--scale", type=int, default=None,
@@ -371,11 +375,17 @@ def main(argv=None) -> int:
                            sampling_steps=args.sampling_steps,
                            action_guidance=args.action_guidance,
                            precision="bf16" if args.device == "cpu" and bf16_supported()
-                           else "auto")
+                           else "auto", compile=args.compile)
         except (CheckpointError, ValueError) as exc:
             print(f"worldsim play: {exc}. Or play the real game: `worldsim play --real`.",
                   file=sys.stderr)
             return 2
+        if args.compile:  # before the window opens, which would otherwise hang meanwhile
+            print("worldsim play: compiling the dream model (about a minute the first time, "
+                  "seconds once torch has cached it)...", flush=True)
+            started = time.perf_counter()
+            _warm_up(env)
+            print(f"worldsim play: compiled in {time.perf_counter() - started:.0f} s", flush=True)
         source = "bundled model" if args.checkpoint is None else env.dreams.checkpoint
         title = f"{names[args.world]} (dream of {source})"
     real_factory = None
@@ -407,6 +417,13 @@ def main(argv=None) -> int:
     finally:
         app.close()
     return 0
+
+
+def _warm_up(env, steps: int = 3) -> None:
+    """Run the first dream steps, where a compiled model compiles, with any actions."""
+    env.reset(seed=0)
+    for _ in range(steps):
+        env.step(env.action_space.sample())
 
 
 def _benchmark(app: PlayApp, frames: int = 300) -> int:

@@ -93,14 +93,14 @@ class Dreams:
 
     def __init__(self, world: str, checkpoint, num: int, device, sampling_steps,
                  context_noise, precision: str = "auto", snap_rewards: bool = True,
-                 start_data=None, action_guidance: float | None = None):
+                 start_data=None, action_guidance: float | None = None, compile: bool = False):
         path = resolve_checkpoint(world, checkpoint)
         model, self.meta = load_model(path, device=device or "cpu", world=world)
         self.checkpoint = path
         self.starts = load_starts(path, model.cfg) if start_data is None else \
             starts_from_data(start_data, model.cfg, world)
         self.sim = WorldSimulator(model, num, device, sampling_steps, context_noise, precision,
-                                  snap_rewards, action_guidance)
+                                  snap_rewards, action_guidance, compile)
         size = model.image_size
         teacher = make_teacher(world, size=size)
         try:
@@ -203,8 +203,9 @@ class DreamEnv(HumanRenderMixin, gym.Env):
     default, for models that record their rewards) or the raw output; ``start_data``: a
     folder (or list) of recorded play to draw start contexts from instead of the
     checkpoint's; ``action_guidance``: how far frames are pushed along their action
-    (default: the model's; other than 1 only for models trained with action dropout).
-    ``info`` holds ``seed``, ``episode``, ``start`` (the start context's index, -1 when
+    (default: the model's; other than 1 only for models trained with action dropout);
+    ``compile``: run the model through ``torch.compile`` (faster steps after a compile at
+    the first ones; see :class:`WorldSimulator`). ``info`` holds ``seed``, ``episode``, ``start`` (the start context's index, -1 when
     given in ``options``), ``step`` and, after a step, ``termination_prob``.
     """
 
@@ -214,11 +215,11 @@ class DreamEnv(HumanRenderMixin, gym.Env):
                  sampling_steps: int | None = None, context_noise: float | None = None,
                  render_mode: str | None = None, precision: str = "auto",
                  snap_rewards: bool = True, start_data=None,
-                 action_guidance: float | None = None):
+                 action_guidance: float | None = None, compile: bool = False):
         _check_kwargs(render_mode, self.metadata["render_modes"])
         self.render_mode = render_mode
         self.dreams = Dreams(world, checkpoint, 1, device, sampling_steps, context_noise,
-                             precision, snap_rewards, start_data, action_guidance)
+                             precision, snap_rewards, start_data, action_guidance, compile)
         self.observation_space = self.dreams.observation_space
         self.action_space = self.dreams.action_space
         self.window_title = f"worldsim dream: {world}"
@@ -299,7 +300,7 @@ class DreamVectorEnv(gym.vector.VectorEnv):
                  context_noise: float | None = None, max_episode_steps: int | None = None,
                  autoreset_mode=AutoresetMode.NEXT_STEP, render_mode: str | None = None,
                  precision: str = "auto", snap_rewards: bool = True, start_data=None,
-                 action_guidance: float | None = None):
+                 action_guidance: float | None = None, compile: bool = False):
         _check_kwargs(render_mode, self.metadata["render_modes"])
         if int(num_envs) < 1:
             raise ValueError(f"num_envs must be at least 1, got {num_envs}")
@@ -310,7 +311,7 @@ class DreamVectorEnv(gym.vector.VectorEnv):
         self.max_episode_steps = None if max_episode_steps is None else int(max_episode_steps)
         self.dreams = Dreams(world, checkpoint, self.num_envs, device, sampling_steps,
                              context_noise, precision, snap_rewards, start_data,
-                             action_guidance)
+                             action_guidance, compile)
         self.single_observation_space = self.dreams.observation_space
         self.single_action_space = self.dreams.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)

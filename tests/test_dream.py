@@ -139,6 +139,24 @@ def test_bf16_dreams_follow_fp32_and_leave_the_model_alone(voxel_ckpt):
     assert diff.mean() < 4.0, f"bf16 frames are {diff.mean():.1f} grey levels off on average"
 
 
+@pytest.mark.slow
+def test_compiled_dreams_match_plain_ones_and_leave_the_model_alone(voxel_ckpt):
+    model, _ = load_model(voxel_ckpt)
+    frames, actions = teacher_play("voxel", 8, seed=4)
+    ctx = model.cfg.dynamics.context
+    act = torch.from_numpy(np.stack([NOOP]))
+    out = {}
+    for compile_ in (False, True):
+        sim = WorldSimulator(model, 1, compile=compile_)
+        sim.reset(frames[None, :ctx], actions[None, :ctx - 1], seeds=[5])
+        out[compile_] = torch.stack([sim.step(act)[0][0] for _ in range(3)]).float()
+        assert sim.compiled == compile_
+    assert not any(isinstance(b, torch._dynamo.eval_frame.OptimizedModule)
+                   for b in model.dynamics.blocks)  # the caller's model is not compiled
+    diff = (out[True] - out[False]).abs()
+    assert diff.mean() < 1.0, f"compiled frames are {diff.mean():.2f} grey levels off"
+
+
 def test_keyed_noise_is_gaussian_and_independent_of_the_batch():
     noise = KeyedNoise(4, "cpu")
     noise.seed(torch.arange(4), torch.tensor([7, 8, 9, 2**40 + 7]))

@@ -184,6 +184,16 @@ def test_cli_play_dreams_a_checkpoint(tmp_path):
     assert shot.exists()
 
 
+@pytest.mark.slow
+def test_cli_play_compiles_the_dream_before_the_window_opens(tmp_path):
+    from dreams import make_dream_checkpoint
+
+    ckpt = make_dream_checkpoint(tmp_path / "model", "voxel")
+    result = _cli("play", "--checkpoint", str(ckpt), "--max-frames", "3", "--compile")
+    assert result.returncode == 0, result.stderr
+    assert "compiling the dream model" in result.stdout and "compiled in" in result.stdout
+
+
 def test_cli_play_with_no_arguments_dreams_the_bundled_model(tmp_path):
     from envs.dream import bundled_checkpoint
     from worldsim.checkpoint import load_model

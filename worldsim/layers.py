@@ -51,21 +51,21 @@ class ActionEmbedder(nn.Module):
 
 
 def rope_tables(positions: torch.Tensor, head_dim: int) -> torch.Tensor:
-    """Rotary angles for frame positions (t,) as unit complex numbers (t, head_dim/2)."""
+    """Rotary angles for frame positions (t,) as their cosines and sines, (t, head_dim/2, 2)
+    (real numbers: torch.compile generates no code for complex ones)."""
     half = head_dim // 2
     freqs = ROPE_BASE ** (-torch.arange(half, device=positions.device, dtype=torch.float32) / half)
     angles = positions.float()[:, None] * freqs[None, :]
-    return torch.polar(torch.ones_like(angles), angles)
+    return torch.stack([torch.cos(angles), torch.sin(angles)], -1)
 
 
 def apply_rope(x: torch.Tensor, rotation: torch.Tensor) -> torch.Tensor:
     """Rotate pairs of channels (0, 1), (2, 3), ... of x (..., t, head_dim) by the frame's
-    angles: the complex product (x0 + i x1)(cos + i sin), written in real arithmetic (which
-    torch.compile fuses; it cannot generate code for complex numbers), in float32 whatever
-    x's dtype."""
+    angles: the complex product (x0 + i x1)(cos + i sin), written in real arithmetic, in
+    float32 whatever x's dtype."""
     pairs = x.float().reshape(*x.shape[:-1], -1, 2)
     x0, x1 = pairs[..., 0], pairs[..., 1]
-    cos, sin = rotation.real, rotation.imag
+    cos, sin = rotation[..., 0], rotation[..., 1]
     return torch.stack([x0 * cos - x1 * sin, x0 * sin + x1 * cos], -1).flatten(-2).to(x.dtype)
 
 
@@ -83,7 +83,7 @@ class Attention(nn.Module):
 
     def forward(self, x, rope=None, past=None, causal=False):
         """x: (B, t, D). past: (k, v) of ``s`` earlier positions, each (B, heads, s,
-        head_dim), which every query may attend to. rope: rotations (s + t, head_dim/2)
+        head_dim), which every query may attend to. rope: rotations (s + t, head_dim/2, 2)
         for all positions, past first (:func:`rope_tables`). Keys are kept unrotated (rotation happens here, after the
         past is prepended), so positions count from the start of the window and a cache
         stays valid however long a rollout runs.
