@@ -205,8 +205,9 @@ class DreamEnv(HumanRenderMixin, gym.Env):
     checkpoint's; ``action_guidance``: how far frames are pushed along their action
     (default: the model's; other than 1 only for models trained with action dropout);
     ``compile``: run the model through ``torch.compile`` (faster steps after a compile at
-    the first ones; see :class:`WorldSimulator`). ``info`` holds ``seed``, ``episode``, ``start`` (the start context's index, -1 when
-    given in ``options``), ``step`` and, after a step, ``termination_prob``.
+    the first ones; see :class:`WorldSimulator`). ``info`` holds ``seed``, ``episode``,
+    ``start`` (the start context's index, -1 when given in ``options``), ``step`` and,
+    after a step, ``termination_prob``.
     """
 
     metadata = {"render_modes": ["rgb_array", "human"], "render_fps": RENDER_FPS}

@@ -110,6 +110,11 @@ def test_reward_logit_offsets_undo_the_prior_of_event_sampling(tmp_path):
     assert np.allclose(corrected / corrected.sum(), natural, atol=0.01)
     with pytest.raises(ValueError, match="event_share"):
         ds.reward_logit_offsets(values, -0.1)
+    ep.rewards[:] = 0  # play without an event: batches are uniform whatever the share
+    ep.terminated[:] = False
+    save_episode(tmp_path / episode_filename(0), ep)
+    quiet = WindowDataset(tmp_path, context=3, chunk=1)
+    assert quiet.reward_logit_offsets(values, 0.25) == (0.0, 0.0, 0.0)
 
 
 def test_short_episodes_are_left_out(tmp_path):

@@ -275,11 +275,17 @@ def test_calibrated_reward_head_pays_at_plays_rate(tmp_path):
     import json
 
     from demos.collect import collect
+    from worldsim.data import load_episode, save_episode
     from worldsim.export import export
 
     ckpt = make_dream_checkpoint(tmp_path / "classes", "voxel", reward_classes=(0, 1))
     play = tmp_path / "play"
-    collect("voxel", "random", 1, 60, play, progress=False)  # no log: rewards are all 0
+    collect("voxel", "random", 1, 60, play, progress=False)
+    file = next(play.glob("ep_*.npz"))
+    episode = load_episode(file)
+    episode.rewards[:] = 0
+    episode.rewards[30] = 1.0  # one log in 60 steps
+    save_episode(file, episode)
     export(ckpt, tmp_path / "cal", calibrate_data=[play], event_share=0.25)
     model, meta = load_model(tmp_path / "cal")
     offsets = model.cfg.dynamics.reward_logit_offsets
@@ -289,12 +295,12 @@ def test_calibrated_reward_head_pays_at_plays_rate(tmp_path):
         venv = DreamVectorEnv(2, "voxel", folder)
         venv.reset(seed=0)
         head = head_layer(venv.simulator.model, "reward")
-        with torch.no_grad():  # logits (0, 2) whatever the head sees
+        with torch.no_grad():  # logits (0, 1.5) whatever the head sees
             head.weight.zero_()
-            head.bias.copy_(torch.tensor([0.0, 2.0]))
+            head.bias.copy_(torch.tensor([0.0, 1.5]))
         reward = venv.step(np.stack([NOOP] * 2))[1]
         shift = 0.0 if likeliest else offsets[1] - offsets[0]
-        expected = float(torch.tensor([0.0, 2.0 + shift]).softmax(0)[1])
+        expected = float(torch.tensor([0.0, 1.5 + shift]).softmax(0)[1])
         assert np.allclose(reward, likeliest)
         assert np.allclose(venv.simulator.raw_rewards.cpu().numpy(), expected, atol=1e-4)
     # a regression head has no classes to calibrate; offsets must be one per class

@@ -286,9 +286,12 @@ class WindowDataset:
         ``values``, the prior that :meth:`sample` with ``event_share`` taught it: per class,
         log(its share among all windows) - log(its share in such batches), where a batch
         mixes uniform windows and event windows in the ratio ``1 - event_share`` to
-        ``event_share``. Counts get half a window each, so a class never seen stays finite."""
+        ``event_share``. Counts get half a window each, so a class never seen stays finite.
+        Play without an event gives uniform batches (:meth:`sample`), so no shift."""
         if not 0.0 <= event_share <= 1.0:
             raise ValueError(f"event_share must be in [0, 1], got {event_share}")
+        if not len(self.event_windows()):
+            return tuple(0.0 for _ in values)
         values = np.asarray(values, dtype=np.float64)
         last = self.transition_index(self.length - 2)
         classes = np.abs(self.rewards[last].astype(np.float64)[:, None] - values).argmin(axis=1)
