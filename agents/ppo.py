@@ -288,7 +288,7 @@ def train(world: str, where: str, steps: int, out, num_envs: int = 8, checkpoint
         meta_base["dream_starts"] = [str(d) for d in dream_starts] if dream_starts else \
             "the checkpoint's"
         meta_base["dream_horizon"] = dream_horizon
-        meta_base["dream_precision"] = venv.unwrapped.venv.simulator.precision  # auto resolved
+        meta_base["dream_precision"] = venv.get_attr("simulator")[0].precision  # auto resolved
         meta_base["dream_rewards"] = "raw" if raw_rewards else "snapped"
     seconds_before = 0.0
     if (out / POLICY_FILE).is_file():

@@ -124,16 +124,21 @@ def test_partial_restart_equals_a_fresh_dream(voxel_ckpt):
         assert (r.int() - f.int()).abs().max() <= 2
 
 
-def test_bf16_dreams_follow_fp32_and_leave_the_model_alone(voxel_ckpt):
-    model, _ = load_model(voxel_ckpt)
+def three_noop_frames(model, **settings) -> tuple[torch.Tensor, WorldSimulator]:
+    """Three dream frames of standing still from the same real start and noise, by a
+    simulator made with ``settings``, as floats (3, H, W, 3), and that simulator."""
     frames, actions = teacher_play("voxel", 8, seed=4)
     ctx = model.cfg.dynamics.context
     act = torch.from_numpy(np.stack([NOOP]))
-    out = {}
-    for precision in ("fp32", "bf16"):
-        sim = WorldSimulator(model, 1, precision=precision)
-        sim.reset(frames[None, :ctx], actions[None, :ctx - 1], seeds=[5])
-        out[precision] = torch.stack([sim.step(act)[0][0] for _ in range(3)]).float()
+    sim = WorldSimulator(model, 1, **settings)
+    sim.reset(frames[None, :ctx], actions[None, :ctx - 1], seeds=[5])
+    return torch.stack([sim.step(act)[0][0] for _ in range(3)]).float(), sim
+
+
+def test_bf16_dreams_follow_fp32_and_leave_the_model_alone(voxel_ckpt):
+    model, _ = load_model(voxel_ckpt)
+    out = {precision: three_noop_frames(model, precision=precision)[0]
+           for precision in ("fp32", "bf16")}
     assert all(p.dtype == torch.float32 for p in model.parameters())  # the caller's model
     diff = (out["bf16"] - out["fp32"]).abs()
     assert diff.mean() < 4.0, f"bf16 frames are {diff.mean():.1f} grey levels off on average"
@@ -142,14 +147,9 @@ def test_bf16_dreams_follow_fp32_and_leave_the_model_alone(voxel_ckpt):
 @pytest.mark.slow
 def test_compiled_dreams_match_plain_ones_and_leave_the_model_alone(voxel_ckpt):
     model, _ = load_model(voxel_ckpt)
-    frames, actions = teacher_play("voxel", 8, seed=4)
-    ctx = model.cfg.dynamics.context
-    act = torch.from_numpy(np.stack([NOOP]))
     out = {}
     for compile_ in (False, True):
-        sim = WorldSimulator(model, 1, compile=compile_)
-        sim.reset(frames[None, :ctx], actions[None, :ctx - 1], seeds=[5])
-        out[compile_] = torch.stack([sim.step(act)[0][0] for _ in range(3)]).float()
+        out[compile_], sim = three_noop_frames(model, compile=compile_)
         assert sim.compiled == compile_
     assert not any(isinstance(b, torch._dynamo.eval_frame.OptimizedModule)
                    for b in model.dynamics.blocks)  # the caller's model is not compiled
