@@ -278,3 +278,79 @@ def test_event_share_out_of_range_is_refused_and_recorded_otherwise(data, tmp_pa
     assert meta["event_share"] == 0.125
     assert meta["changes"][-1] == "event_share 0.5 -> 0.125 at dynamics step 3"
     assert T.DEFAULTS["tiny"].event_share == 0.125  # the preset's default is untouched
+
+
+def test_init_fine_tunes_an_exported_model_from_its_step(data, tmp_path):
+    from worldsim.export import export
+    base = tmp_path / "base"
+    assert T.main(_args(data, base, "--ae-steps", "3", "--steps", "6")) == 0
+    shipped = export(base / "model", tmp_path / "shipped")  # float16, no training state
+    exported, _ = load_model(shipped)
+    out = tmp_path / "tuned"
+    cmd = _args(data, out, "--ae-steps", "3", "--steps", "9", "--init", str(shipped))
+    assert T.main(cmd + ["--stop-after", "8"]) == 0
+    model, meta = load_model(out / "model")
+    # the dynamics went on from step 6 (not the autoencoder from 0), and the record says so
+    assert meta["phase"] == "dynamics" and meta["step"] == 8 and meta["init"] == str(shipped)
+    assert meta["changes"][-1] == (f"weights from {shipped} (float16), fresh optimizer "
+                                   "at dynamics step 6")
+    for (name, a), b in zip(exported.autoencoder.state_dict().items(),
+                            model.autoencoder.state_dict().values()):
+        assert torch.equal(a, b), name  # latent scale included
+    moved = [n for (n, a), b in zip(exported.dynamics.state_dict().items(),
+                                    model.dynamics.state_dict().values()) if not torch.equal(a, b)]
+    assert moved
+    # killed and started again with the same command, it resumes; the record is kept
+    assert T.main(cmd) == 0
+    model, meta = load_model(out / "model")
+    assert meta["phase"] == "done" and meta["step"] == 9 and meta["init"] == str(shipped)
+    assert len([c for c in meta["changes"] if "fresh optimizer" in c]) == 1
+    # another model into the same run, or a model without a trained autoencoder, is refused
+    assert T.main(_args(data, out, "--init", str(base / "model"))) == 2
+    young = tmp_path / "young"
+    assert T.main(_args(data, young, "--ae-steps", "3", "--stop-after", "2")) == 0
+    assert T.main(_args(data, tmp_path / "x", "--init", str(young / "model"))) == 2
+    assert not (tmp_path / "x").exists()
+
+
+def _with_reward(src, dst, reward):
+    """A copy of the episodes in ``src`` in which one step pays ``reward``."""
+    dst.mkdir()
+    for f in sorted(src.glob("ep_*.npz")):
+        (dst / f.name).write_bytes(f.read_bytes())
+    first = sorted(dst.glob("ep_*.npz"))[0]
+    with np.load(first) as f:
+        ep = dict(f)
+    ep["rewards"][3] = reward
+    np.savez_compressed(first, **ep)
+    return dst
+
+
+def test_new_rewards_in_the_data_grow_a_classifying_head(data, tmp_path):
+    paid = _with_reward(data, tmp_path / "paid", 1.0)
+    out = tmp_path / "run"
+    assert T.main(_args(paid, out, "--ae-steps", "2", "--steps", "4")) == 0
+    before, _ = load_model(out / "model")
+    known = before.cfg.dynamics.reward_values
+    assert known == (0.0, 1.0) and before.cfg.dynamics.reward_classes == 2
+    values = (-0.9, 0.0, 1.0)
+    grown, names = T.grow_reward_classes(before, values)
+    assert grown.cfg.dynamics.reward_values == values and names
+    x = torch.randn(2, 3, grown.dynamics.tokens, grown.cfg.dynamics.dim)
+    with torch.no_grad():
+        old_logits, _ = before.dynamics.events(x)
+        new_logits, _ = grown.dynamics.events(x)
+    assert torch.allclose(new_logits[..., 1:], old_logits)  # the old classes read as before
+    assert (new_logits[..., 0] == -10).all()  # the new one starts unlikely
+    # through the CLI: play with a reward the head has not seen grows it, and says so
+    hurt = _with_reward(data, tmp_path / "hurt", -0.9)
+    assert T.main(["--data", str(paid), str(hurt), "--out", str(out), "--preset", "tiny",
+                   "--threads", "1", "--ae-steps", "2", "--steps", "6"]) == 0
+    model, meta = load_model(out / "model")
+    assert model.cfg.dynamics.reward_values == values and meta["step"] == 6
+    assert meta["changes"][-1] == "reward classes 2 -> 3 (new: [-0.9]) at dynamics step 4"
+    # play without some of the head's rewards: the head keeps its classes
+    assert T.main(_args(data, out, "--ae-steps", "2", "--steps", "7")) == 0
+    model, meta = load_model(out / "model")
+    assert model.cfg.dynamics.reward_values == values and meta["step"] == 7
+    assert meta["changes"][-1].startswith("reward classes 2 -> 3")

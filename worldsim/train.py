@@ -11,6 +11,8 @@
   checkpoint: model, optimiser, phase and step. The data order is a function of (seed,
   phase, step, rank), so the resumed run draws exactly the batches the killed one would
   have.
+- ``--init MODEL`` starts a run from a trained model (an exported one too): fine-tuning
+  the bundled dreams on more play, with a fresh optimiser.
 - Multi-GPU / multi-node: launch with ``torchrun``; with ``WORLD_SIZE`` set, the model is
   wrapped in DistributedDataParallel (nccl on CUDA, gloo on the CPU) and rank 0 writes.
   Without it, the same code runs in one process.
@@ -248,6 +250,33 @@ def replace_event_heads(model: WorldModel, kind: str,
     return grown, list(missing)
 
 
+def grow_reward_classes(model: WorldModel, values) -> tuple[WorldModel, list[str]]:
+    """``model`` whose classifying reward head also knows the rewards of ``values`` it
+    had not seen (``values`` holds all the old ones), and the names of the reshaped
+    parameters. The old classes keep their weights; a new class starts as all but never
+    predicted (zero weights, logit -10) until training shows it. Calibration offsets of
+    the old classes are dropped: they no longer fit (export can calibrate again)."""
+    old_values = tuple(model.cfg.dynamics.reward_values)
+    cfg = copy.deepcopy(model.cfg)
+    set_reward_values(cfg.dynamics, tuple(values))
+    cfg.dynamics.reward_logit_offsets = None
+    device = next(model.parameters()).device
+    grown = WorldModel(cfg).to(device)
+    state = model.state_dict()
+    names = ["dynamics.events.reward.2.weight", "dynamics.events.reward.2.bias"]
+    new_state = grown.state_dict()
+    with torch.no_grad():
+        weight, bias = (new_state[n].clone() for n in names)
+        weight.zero_()
+        bias.fill_(-10.0)
+        for i, v in enumerate(old_values):
+            j = cfg.dynamics.reward_values.index(v)
+            weight[j], bias[j] = state[names[0]][i], state[names[1]][i]
+    state[names[0]], state[names[1]] = weight, bias
+    grown.load_state_dict(state, strict=True)
+    return grown, names
+
+
 def new_config(args, world: str, nvec, size: int):
     """The config of a new model (or new dynamics): the preset's, with --steer-kernel."""
     cfg = preset(args.preset, world=world, action_nvec=nvec, image_size=size)
@@ -272,9 +301,20 @@ def train(args) -> int:
     if not 0.0 <= settings.event_share <= 1.0:
         raise ValueError(f"--event-share must be in [0, 1], got {settings.event_share}")
 
+    init = str(args.init) if args.init else None
     if (ckpt / "config.json").exists():
         model, meta = load_model(ckpt, device=dist.device)
         resumed = True
+        if init is not None and meta.get("init") != init:
+            began = f"started from {meta['init']}" if meta.get("init") else "trained from scratch"
+            raise ValueError(f"{out} is already a run ({began}); resume it without --init, "
+                             "or give another --out")
+    elif init is not None:
+        model, meta = load_model(init, device=dist.device)
+        resumed = True
+        if meta.get("phase") not in ("dynamics", "done"):
+            raise ValueError(f"--init {init} has not finished training its autoencoder "
+                             f"(phase {meta.get('phase')!r}); resume its own run instead")
     else:
         resumed = False
     # the dataset decides world, size and action space of a new model
@@ -338,14 +378,25 @@ def train(args) -> int:
     data = WindowDataset(args.data, context=cfg.dynamics.context, chunk=cfg.dynamics.chunk,
                          world=world, size=size)
     if values != cfg.dynamics.reward_values:
-        if reward_classes(cfg.dynamics):
+        known = cfg.dynamics.reward_values or ()
+        if reward_classes(cfg.dynamics) and values is not None:
+            # a classifying head keeps its classes and learns the data's new rewards too
+            union = tuple(sorted(set(known) | set(values)))
+            if union != known:
+                model, grown = grow_reward_classes(model, union)
+                added += grown
+                changes.append(f"reward classes {len(known)} -> {len(union)} "
+                               f"(new: {sorted(set(values) - set(known))})")
+                cfg = model.cfg
+        elif reward_classes(cfg.dynamics):
             raise ValueError(
-                f"{ckpt}'s reward head classifies into the rewards {cfg.dynamics.reward_values}, "
-                f"but {' '.join(args.data)} holds the rewards {values}; train it on play "
-                "with the same rewards, or give it new heads with --new-dynamics")
-        if resumed:
-            changes.append(f"reward_values {cfg.dynamics.reward_values} -> {values}")
-        cfg.dynamics.reward_values = values
+                f"{init or ckpt}'s reward head classifies into the rewards {known}, but "
+                f"{' '.join(args.data)} holds too many distinct rewards to classify; "
+                "give it new heads with --new-dynamics")
+        else:
+            if resumed:
+                changes.append(f"reward_values {cfg.dynamics.reward_values} -> {values}")
+            cfg.dynamics.reward_values = values
     opt = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=0.01)
     phase, step, extra = "autoencoder", 0, {}
     if resumed and (ckpt / "training.json").exists():
@@ -362,6 +413,17 @@ def train(args) -> int:
         else:
             step, extra = load_training_state(ckpt, opt)
         phase = extra.get("phase", "autoencoder")
+    elif resumed and old is None and meta.get("phase") in ("dynamics", "done"):
+        # weights without training state (--init, or a copied or exported model): the
+        # dynamics go on from their step with a fresh optimizer; the autoencoder is kept
+        phase, step = "dynamics", int(meta.get("step") or 0)
+        extra = {"seconds": meta.get("seconds", 0.0), "changes": list(meta.get("changes", []))}
+        changes.insert(0, f"weights from {init or ckpt} ({meta.get('exported_dtype', 'float32')}), "
+                          "fresh optimizer")
+    if phase == "done" and step < settings.steps:  # a finished run given more --steps
+        phase = "dynamics"
+    if init is not None:
+        extra.setdefault("init", init)
     if old is not None:  # (also for a checkpoint saved without training state)
         phase, step, old = "dynamics", 0, None
     if resumed and changes:  # a resumed run's record says what changed, and when
@@ -397,6 +459,8 @@ def train(args) -> int:
                     event_share=settings.event_share, seconds=round(elapsed, 1))
         if extra.get("changes"):
             meta["changes"] = extra["changes"]
+        if extra.get("init"):
+            meta["init"] = extra["init"]
         save_model(ckpt, model, meta)
         save_training_state(ckpt, opt, step_now, dict(extra, phase=phase_now, seconds=elapsed))
 
@@ -524,6 +588,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "from --preset (and --steer-kernel), from dynamics step 0: for a "
                         "changed dynamics architecture without training the autoencoder "
                         "again. The checkpoint records it. Give it once: resume without it")
+    p.add_argument("--init", default=None, metavar="MODEL",
+                   help="start a new run from a trained model (an exported one such as "
+                        "worldsim/models/crafter, or another run's model/): its autoencoder "
+                        "is kept and its dynamics go on from their step (add --new-dynamics "
+                        "to start them over) with a fresh optimizer, e.g. on more play. "
+                        "Resume with the same command")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 2)),
                    help="CPU threads per process")
