@@ -354,3 +354,18 @@ def test_new_rewards_in_the_data_grow_a_classifying_head(data, tmp_path):
     model, meta = load_model(out / "model")
     assert model.cfg.dynamics.reward_values == values and meta["step"] == 7
     assert meta["changes"][-1].startswith("reward classes 2 -> 3")
+
+
+def test_minutes_stops_a_run_with_a_checkpoint_and_the_same_command_goes_on(data, tmp_path,
+                                                                             capsys):
+    out = tmp_path / "run"
+    cmd = _args(data, out, "--ae-steps", "100000", "--steps", "4", "--minutes", "0.002")
+    assert T.main(cmd) == 0  # stops within the autoencoder phase, well before its end
+    _, meta = load_model(out / "model")
+    first = meta["step"]
+    assert meta["phase"] == "autoencoder" and 1 <= first < 100000
+    assert f"stopped after 0.002 minutes at autoencoder step {first:,}" in capsys.readouterr().out
+    assert T.main(cmd) == 0
+    _, meta = load_model(out / "model")
+    assert meta["phase"] == "autoencoder" and meta["step"] > first  # went on from there
+    assert T.main(_args(data, tmp_path / "x", "--minutes", "0")) == 2

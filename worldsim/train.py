@@ -103,6 +103,14 @@ class Distributed:
         ids = [self.device.index] if self.device.type == "cuda" else None
         return DistributedDataParallel(module, device_ids=ids, find_unused_parameters=False)
 
+    def agree(self, flag: bool) -> bool:
+        """Rank 0's ``flag`` on every rank (so that all stop at the same step)."""
+        if self.world == 1:
+            return flag
+        t = torch.tensor([int(flag)], device=self.device)
+        torch.distributed.broadcast(t, 0)
+        return bool(t.item())
+
     def barrier(self):
         if self.world > 1:
             torch.distributed.barrier()
@@ -298,6 +306,8 @@ def train(args) -> int:
                  "event_share"):
         if getattr(args, name) is not None:
             setattr(settings, name, getattr(args, name))
+    if args.minutes is not None and not args.minutes > 0:
+        raise ValueError(f"--minutes must be more than 0, got {args.minutes}")
     if not 0.0 <= settings.event_share <= 1.0:
         raise ValueError(f"--event-share must be in [0, 1], got {settings.event_share}")
 
@@ -517,6 +527,14 @@ def train(args) -> int:
                     checkpoint(phase_name, step)
                     bar.close()
                     return 0
+                if args.minutes is not None and step < total and \
+                        dist.agree(time.time() - started >= 60 * args.minutes):
+                    checkpoint(phase_name, step)
+                    bar.close()
+                    if dist.main:
+                        print(f"stopped after {args.minutes:g} minutes at {phase_name} step "
+                              f"{step:,}; the same command goes on from there")
+                    return 0
             bar.close()
             if phase_name == "autoencoder":
                 with torch.no_grad():
@@ -594,6 +612,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "is kept and its dynamics go on from their step (add --new-dynamics "
                         "to start them over) with a fresh optimizer, e.g. on more play. "
                         "Resume with the same command")
+    p.add_argument("--minutes", type=float, default=None, metavar="M",
+                   help="stop (after a checkpoint) once the run has trained M minutes, for "
+                        "machines lent for a while; the same command goes on from there")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 2)),
                    help="CPU threads per process")
