@@ -19,7 +19,8 @@
 #
 # Settings by environment: PRESET, BATCH, DEVICE (cuda), EPISODES (explorer episodes; the
 # random ones are half as many), WORKERS (cores), EVENT_SHARE (0.25), RUN (run folder),
-# DATA (where play is collected, data).
+# DATA (where play is collected, data), DYN_STEPS (the dynamics' last step; default the
+# preset's 20,000: raise it to go on from a model that has reached it).
 # On a CPU with tiny settings it checks itself:
 #   OUT=/tmp/out DATA=/tmp/d RUN=/tmp/r DEVICE=cpu PRESET=tiny EPISODES=2 BATCH=4 \
 #     bash benchmarks/device_train.sh voxel 0.1
@@ -34,6 +35,7 @@ WORKERS=${WORKERS:-$(nproc)}
 EVENT_SHARE=${EVENT_SHARE:-0.25}
 RUN=${RUN:-runs/$WORLD-device}
 DATA=${DATA:-data}
+DYN_STEPS=${DYN_STEPS:-}
 OUT=${OUT:?set OUT to the folder that comes back}
 mkdir -p "$OUT"
 case "$WORLD" in
@@ -61,6 +63,7 @@ echo "collected in $(( $(date +%s) - start )) s"
 
 init_args=()
 if [ -n "$INIT" ]; then init_args=(--init "$INIT"); fi
+if [ -n "$DYN_STEPS" ]; then init_args+=(--steps "$DYN_STEPS"); fi
 ws train --data "$DATA/$WORLD" "$DATA/$WORLD-random" --out "$RUN" --preset "$PRESET" \
   --device "$DEVICE" --precision bf16 --batch "$BATCH" --action-dropout 0.1 \
   --event-share "$EVENT_SHARE" --minutes "$MINUTES" --sample-every 0 "${init_args[@]}" \
