@@ -61,12 +61,12 @@ ws collect --world "$WORLD" --policy random --episodes "$RANDOM_EPISODES" --step
   --seed 3000 --out "$DATA/$WORLD-random" --workers "$WORKERS" --quiet
 echo "collected in $(( $(date +%s) - start )) s"
 
-init_args=()
-if [ -n "$INIT" ]; then init_args=(--init "$INIT"); fi
-if [ -n "$DYN_STEPS" ]; then init_args+=(--steps "$DYN_STEPS"); fi
+train_args=()
+if [ -n "$INIT" ]; then train_args=(--init "$INIT"); fi
+if [ -n "$DYN_STEPS" ]; then train_args+=(--steps "$DYN_STEPS"); fi
 ws train --data "$DATA/$WORLD" "$DATA/$WORLD-random" --out "$RUN" --preset "$PRESET" \
   --device "$DEVICE" --precision bf16 --batch "$BATCH" --action-dropout 0.1 \
-  --event-share "$EVENT_SHARE" --minutes "$MINUTES" --sample-every 0 "${init_args[@]}" \
+  --event-share "$EVENT_SHARE" --minutes "$MINUTES" --sample-every 0 "${train_args[@]}" \
   > "$OUT/train.log" 2>&1 || { tr '\r' '\n' < "$OUT/train.log" | tail -30; exit 1; }
 tr '\r' '\n' < "$OUT/train.log" | grep -v -E '^(autoencoder|dynamics): +[0-9]+%' | tail -8
 

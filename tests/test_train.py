@@ -305,6 +305,8 @@ def test_init_fine_tunes_an_exported_model_from_its_step(data, tmp_path):
     model, meta = load_model(out / "model")
     assert meta["phase"] == "done" and meta["step"] == 9 and meta["init"] == str(shipped)
     assert len([c for c in meta["changes"] if "fresh optimizer" in c]) == 1
+    respelled = str(shipped.parent / "." / shipped.name)  # the same model, written otherwise
+    assert T.main(_args(data, out, "--ae-steps", "3", "--steps", "9", "--init", respelled)) == 0
     # another model into the same run, or a model without a trained autoencoder, is refused
     assert T.main(_args(data, out, "--init", str(base / "model"))) == 2
     young = tmp_path / "young"

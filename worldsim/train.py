@@ -271,7 +271,8 @@ def grow_reward_classes(model: WorldModel, values) -> tuple[WorldModel, list[str
     device = next(model.parameters()).device
     grown = WorldModel(cfg).to(device)
     state = model.state_dict()
-    names = ["dynamics.events.reward.2.weight", "dynamics.events.reward.2.bias"]
+    last = f"dynamics.events.reward.{len(grown.dynamics.events.reward) - 1}"  # its output layer
+    names = [f"{last}.weight", f"{last}.bias"]
     new_state = grown.state_dict()
     with torch.no_grad():
         weight, bias = (new_state[n].clone() for n in names)
@@ -315,7 +316,8 @@ def train(args) -> int:
     if (ckpt / "config.json").exists():
         model, meta = load_model(ckpt, device=dist.device)
         resumed = True
-        if init is not None and meta.get("init") != init:
+        if init is not None and (not meta.get("init") or
+                                 Path(meta["init"]).resolve() != Path(init).resolve()):
             began = f"started from {meta['init']}" if meta.get("init") else "trained from scratch"
             raise ValueError(f"{out} is already a run ({began}); resume it without --init, "
                              "or give another --out")
