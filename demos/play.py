@@ -326,6 +326,10 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                         help="push each dream frame further along its action (default: the "
                              "model's; needs a model trained with --action-dropout; costs "
                              "a second batch row per pass)")
+    parser.add_argument("--events", choices=["denoising", "finished"], default="denoising",
+                        help="where a dream's reward and ending are read: from the last "
+                             "denoising pass (default, for speed) or from each finished frame "
+                             "(a pass more per frame: rewards that match what the dream shows)")
     parser.add_argument("--compile", action="store_true",
                         help="compile the dream model with torch.compile before playing: "
                              "faster frames (on 2 CPU cores about 1.3x) after a compile of "
@@ -375,7 +379,7 @@ def main(argv=None) -> int:
                            sampling_steps=args.sampling_steps,
                            action_guidance=args.action_guidance,
                            precision="bf16" if args.device == "cpu" and bf16_supported()
-                           else "auto", compile=args.compile)
+                           else "auto", compile=args.compile, events=args.events)
         except (CheckpointError, ValueError) as exc:
             print(f"worldsim play: {exc}. Or play the real game: `worldsim play --real`.",
                   file=sys.stderr)

@@ -93,14 +93,15 @@ class Dreams:
 
     def __init__(self, world: str, checkpoint, num: int, device, sampling_steps,
                  context_noise, precision: str = "auto", snap_rewards: bool = True,
-                 start_data=None, action_guidance: float | None = None, compile: bool = False):
+                 start_data=None, action_guidance: float | None = None, compile: bool = False,
+                 events: str = "finished"):
         path = resolve_checkpoint(world, checkpoint)
         model, self.meta = load_model(path, device=device or "cpu", world=world)
         self.checkpoint = path
         self.starts = load_starts(path, model.cfg) if start_data is None else \
             starts_from_data(start_data, model.cfg, world)
         self.sim = WorldSimulator(model, num, device, sampling_steps, context_noise, precision,
-                                  snap_rewards, action_guidance, compile)
+                                  snap_rewards, action_guidance, compile, events)
         size = model.image_size
         teacher = make_teacher(world, size=size)
         try:
@@ -205,7 +206,9 @@ class DreamEnv(HumanRenderMixin, gym.Env):
     checkpoint's; ``action_guidance``: how far frames are pushed along their action
     (default: the model's; other than 1 only for models trained with action dropout);
     ``compile``: run the model through ``torch.compile`` (faster steps after a compile at
-    the first ones; see :class:`WorldSimulator`). ``info`` holds ``seed``, ``episode``,
+    the first ones; see :class:`WorldSimulator`); ``events``: ``"finished"`` (reward and
+    termination read from each finished frame) or ``"denoising"`` (from the last denoising
+    pass: faster, less exact; see :class:`WorldSimulator`). ``info`` holds ``seed``, ``episode``,
     ``start`` (the start context's index, -1 when given in ``options``), ``step`` and,
     after a step, ``termination_prob``.
     """
@@ -216,11 +219,13 @@ class DreamEnv(HumanRenderMixin, gym.Env):
                  sampling_steps: int | None = None, context_noise: float | None = None,
                  render_mode: str | None = None, precision: str = "auto",
                  snap_rewards: bool = True, start_data=None,
-                 action_guidance: float | None = None, compile: bool = False):
+                 action_guidance: float | None = None, compile: bool = False,
+                 events: str = "finished"):
         _check_kwargs(render_mode, self.metadata["render_modes"])
         self.render_mode = render_mode
         self.dreams = Dreams(world, checkpoint, 1, device, sampling_steps, context_noise,
-                             precision, snap_rewards, start_data, action_guidance, compile)
+                             precision, snap_rewards, start_data, action_guidance, compile,
+                             events)
         self.observation_space = self.dreams.observation_space
         self.action_space = self.dreams.action_space
         self.window_title = f"worldsim dream: {world}"
@@ -301,7 +306,8 @@ class DreamVectorEnv(gym.vector.VectorEnv):
                  context_noise: float | None = None, max_episode_steps: int | None = None,
                  autoreset_mode=AutoresetMode.NEXT_STEP, render_mode: str | None = None,
                  precision: str = "auto", snap_rewards: bool = True, start_data=None,
-                 action_guidance: float | None = None, compile: bool = False):
+                 action_guidance: float | None = None, compile: bool = False,
+                 events: str = "finished"):
         _check_kwargs(render_mode, self.metadata["render_modes"])
         if int(num_envs) < 1:
             raise ValueError(f"num_envs must be at least 1, got {num_envs}")
@@ -312,7 +318,7 @@ class DreamVectorEnv(gym.vector.VectorEnv):
         self.max_episode_steps = None if max_episode_steps is None else int(max_episode_steps)
         self.dreams = Dreams(world, checkpoint, self.num_envs, device, sampling_steps,
                              context_noise, precision, snap_rewards, start_data,
-                             action_guidance, compile)
+                             action_guidance, compile, events)
         self.single_observation_space = self.dreams.observation_space
         self.single_action_space = self.dreams.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)

@@ -173,13 +173,14 @@ def test_cli_play_without_a_model_says_what_to_do(tmp_path):
     assert "--real" in result.stderr
 
 
-def test_cli_play_dreams_a_checkpoint(tmp_path):
+@pytest.mark.parametrize("events", [[], ["--events", "finished"]])
+def test_cli_play_dreams_a_checkpoint(tmp_path, events):
     from dreams import make_dream_checkpoint
 
     ckpt = make_dream_checkpoint(tmp_path / "model", "voxel")
     shot = tmp_path / "dream.png"
     result = _cli("play", "--checkpoint", str(ckpt), "--max-frames", "5",
-                  "--screenshot", str(shot))
+                  "--screenshot", str(shot), *events)
     assert result.returncode == 0, result.stderr
     assert shot.exists()
 

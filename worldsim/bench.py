@@ -2,7 +2,7 @@
 
 For each preset (freshly initialised weights: speed does not depend on training), it
 prints the time to produce one 64x64 frame at batch 1 (all denoising passes with the
-cached context, then decoding), and frames per second at larger batches, in fp32 and in
+cached context, then decoding, as the player does it), and frames per second at larger batches, in fp32 and in
 bf16 autocast, with the thread count and load average beside the figures.
 """
 from __future__ import annotations
@@ -31,8 +31,9 @@ def time_frames(model: WorldModel, batch: int, frames: int, dtype, device) -> fl
     ctx = cfg.dynamics.context
     A = len(cfg.dynamics.action_nvec)
     g = torch.Generator(device=device).manual_seed(0)
+    # as the player dreams: the reward read from the last denoising pass, no pass of its own
     roll = LatentRollout(model.dynamics, ctx, cfg.flow.sampling_steps, cfg.flow.context_noise,
-                         GeneratorNoise(g))
+                         GeneratorNoise(g), events="denoising")
     S, C = cfg.autoencoder.latent_size, cfg.autoencoder.latent_channels
     with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16,
                                          enabled=dtype == torch.bfloat16):

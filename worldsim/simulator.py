@@ -13,6 +13,12 @@ last ``context`` frames are used). Actions are integer vectors, one entry per co
 seed (:class:`worldsim.sampler.KeyedNoise`), so a dream is the same alone or in any batch,
 and ``reset(..., rows=...)`` restarts some dreams while the rest go on. Memory is fixed:
 the rollout keeps ``context`` frames of keys and values per dream, however long it runs.
+
+``events`` says where the reward and termination come from. ``"finished"`` (the default)
+reads them from each finished frame, in a pass of its own, so they judge what the dream
+shows; ``"denoising"`` reads them from the last denoising pass, which sees the new frame
+half-formed (with two sampling steps) but saves that pass: one dream step at batch 1 takes
+about 1.3x less time, so the player uses it.
 """
 from __future__ import annotations
 
@@ -92,7 +98,8 @@ class WorldSimulator:
     def __init__(self, model: WorldModel, batch_size: int = 1, device=None,
                  sampling_steps: int | None = None, context_noise: float | None = None,
                  precision: str = "auto", snap_rewards: bool = True,
-                 action_guidance: float | None = None, compile: bool = False):
+                 action_guidance: float | None = None, compile: bool = False,
+                 events: str = "finished"):
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         if precision not in ("auto", "fp32", "bf16"):
@@ -135,7 +142,8 @@ class WorldSimulator:
             torch.tensor(offsets, dtype=torch.float32, device=self.device)
         self.noise = KeyedNoise(self.batch_size, self.device)
         self.rollout = LatentRollout(model.dynamics, self.context, self.sampling_steps,
-                                     self.context_noise, self.noise, self.action_guidance)
+                                     self.context_noise, self.noise, self.action_guidance,
+                                     events)
         self.started = False
 
     # ---------------------------------------------------------------- facts
