@@ -339,7 +339,9 @@ def format_summary(checkpoint, data, meta: dict, result: dict) -> str:
         lines.append("\nAn event is a reward of magnitude 0.5 or more, as the game gave it and as a "
                      "dream gives it (snapped to the game's values, or a classifying head's "
                      "likeliest value); an ending, a termination probability over 0.5. Reward "
-                     f"mean absolute error of the head's own output: {h['reward_mae']:.3f}.")
+                     f"mean absolute error of the head's own output: {h['reward_mae']:.3f}. "
+                     "The heads read each dreamed frame once it is finished (as dreams do "
+                     "by default).")
     if "long" in result:
         lg = result["long"]
         lines += ["", f"## Long rollout ({lg['steps']} steps)", "",
