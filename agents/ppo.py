@@ -292,7 +292,7 @@ def train(world: str, where: str, steps: int, out, num_envs: int = 8, checkpoint
         meta_base["dream_rewards"] = "raw" if raw_rewards else "snapped"
         # read from each finished frame (policies trained before recorded none: the last
         # denoising pass)
-        meta_base["dream_events"] = venv.get_attr("simulator")[0].rollout.events
+        meta_base["dream_events"] = venv.get_attr("simulator")[0].events
     seconds_before = 0.0
     if (out / POLICY_FILE).is_file():
         meta = read_meta(out)

@@ -8,10 +8,13 @@ augmentation the model was trained with): its keys and values join the cache, an
 reward and termination are read from it. So they judge the frame the dream shows: the
 reward head of a Crafter model (step 7,000) reads the game's achievement rewards from the
 real next frame at level 0.1 as 0.79 on average, but from a half-denoised one (the last
-Euler pass of two) as 0.48. A frame costs ``steps + 1`` passes of one frame each. The
-oldest frame leaves the cache as a new one joins, so memory stays fixed however long the
-rollout runs, and since keys are cached unrotated and positions count from the window's
-start, nothing drifts with time.
+Euler pass of two) as 0.48. A frame costs ``steps + 1`` passes of one frame each. With
+``events="denoising"`` the finished frame instead waits (``pending``) and joins the cache
+inside the next frame's first pass, beside it, and the reward and termination come from
+the last denoising pass: ``steps`` passes a frame, the same frames (the finished frame gets
+the same noise either way), rougher rewards. The oldest frame leaves the cache as a new one
+joins, so memory stays fixed however long the rollout runs, and since keys are cached
+unrotated and positions count from the window's start, nothing drifts with time.
 
 Dreams of a batch can be restarted one by one (``reset(..., rows=...)``) while the others
 go on. With action guidance ``g`` other than 1 (a model trained with action dropout), every
@@ -156,7 +159,7 @@ class LatentRollout:
                                  f"frames, got {t}")
             rows = torch.as_tensor(rows, dtype=torch.long, device=latents.device)
         else:
-            self.batch, self.cache, self.started = R, None, True
+            self.batch, self.cache, self.started = R, None, False
         if keep:
             past = slice(t - n, t - n + keep)
             noisy, levels = self._noisy_context(latents[:, t - n:t - 1], rows, SALT_RESET)
@@ -174,6 +177,7 @@ class LatentRollout:
                     for c, new in ((ck, k), (cv, v)):
                         c.view(self.batch, N, *c.shape[1:])[rows, :, :, -keep:] = \
                             new.reshape(R, N, *new.shape[1:]).to(c.dtype)
+        self.started = True
         if pending:
             last, last_led = latents[:, t - 1:], led_to[:, t - 1:]
             if rows is None:

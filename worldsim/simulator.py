@@ -144,6 +144,7 @@ class WorldSimulator:
         self.rollout = LatentRollout(model.dynamics, self.context, self.sampling_steps,
                                      self.context_noise, self.noise, self.action_guidance,
                                      events)
+        self.events = events
         self.started = False
 
     # ---------------------------------------------------------------- facts
