@@ -11,6 +11,15 @@ random actions; it prints the mean reward per dream for each, highest first, and
 them to ``--json``. In the game most held actions pay nothing after the first step or
 two (an achievement pays once an episode, and needs what it needs: a table needs wood); a
 dream that pays one held action far more than random play will teach PPO that action.
+
+With ``--real``, the script cuts its own start windows from the recorded play (episode
+file and step, chosen by ``--seed``), starts each dream from one of them, and replays the
+same episode in the real game up to that window's last frame (recorded play is
+reproducible from the seed in each episode file; the replay is checked frame by frame),
+then holds the same actions there: a second column, the real game's payout from the same
+states. The gap between the two columns is what the dream invents or misses, action by
+action; the real game pays each achievement once an episode, a dream does not know which
+were already earned.
 """
 from __future__ import annotations
 
@@ -28,13 +37,66 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from envs.dream import DreamVectorEnv  # noqa: E402
 
 
-def payout(venv: DreamVectorEnv, actions, horizon: int, seed: int) -> np.ndarray:
+def payout(venv: DreamVectorEnv, actions, horizon: int, seed: int,
+           options: dict | None = None) -> np.ndarray:
     """Total reward of each dream over ``horizon`` steps; ``actions(t)`` gives the batch's
-    actions at step t. Every call restarts the dreams from the same starts and noise."""
-    venv.reset(seed=seed)
+    actions at step t. Every call restarts the dreams from the same starts and noise (the
+    env's own, or the contexts in ``options``)."""
+    venv.reset(seed=seed, options=None if options is None else dict(options))
     total = np.zeros(venv.num_envs)
     for t in range(horizon):
         total += venv.step(actions(t))[1]
+    return total
+
+
+def cut_windows(folders, count: int, context: int, seed: int):
+    """``count`` start windows from the episodes in ``folders``: (file, t) with frames t to
+    t + context - 1 as the context, each ending before the episode's last frame."""
+    from worldsim.data import episode_files, load_episode, read_meta
+
+    files = [f for folder in folders for f in episode_files(folder)]
+    for f in files:
+        if "seed" not in read_meta(f):
+            raise SystemExit(f"{f} records no seed: its play cannot be replayed in the game")
+    rng = np.random.default_rng(seed)
+    windows = []
+    while len(windows) < count:
+        f = files[int(rng.integers(len(files)))]
+        ep = load_episode(f, frames=False)
+        last = len(ep.actions) - context  # the context's last frame t + context - 1 < T
+        if last < 0:
+            continue
+        windows.append((f, int(rng.integers(last + 1))))
+    return windows
+
+
+def real_payout(world: str, windows, context: int, actions, horizon: int) -> np.ndarray:
+    """Total real-game reward over ``horizon`` steps from each window's last context frame,
+    reached by replaying its recorded episode; ``actions(t)`` as in :func:`payout`."""
+    from envs.teachers import make_teacher, to_env_action
+    from worldsim.data import load_episode
+
+    total = np.zeros(len(windows))
+    env = None
+    for i, (f, t0) in enumerate(windows):
+        ep = load_episode(f)
+        if env is None:
+            env = make_teacher(world, size=ep.frames.shape[1], max_episode_steps=10**9)
+        obs, _ = env.reset(seed=int(ep.meta["seed"]))
+        end = t0 + context - 1  # frames[end] is the state the dream starts from
+        for t in range(end):
+            obs = env.step(to_env_action(env.action_space, ep.actions[t]))[0]
+        if not np.array_equal(obs, ep.frames[end]):
+            raise SystemExit(f"replaying {f} did not reach its recorded frame {end}: the game "
+                             "or its version differs from the one that recorded it")
+        for t in range(horizon):
+            a = np.asarray(actions(t))[i]
+            _, reward, term, trunc, _ = env.step(to_env_action(env.action_space, np.atleast_1d(a)))
+            total[i] += reward
+            if term or trunc:
+                break
+    if env is not None:
+        env.close()
     return total
 
 
@@ -50,6 +112,9 @@ def main(argv=None) -> int:
                    help="pay the reward head's own output (its expected reward)")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--real", action="store_true",
+                   help="also replay each start in the real game and hold the same actions "
+                        "there (the starts are then windows this script cuts itself)")
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -64,17 +129,37 @@ def main(argv=None) -> int:
     if args.world == "crafter":
         from envs.crafter import ACTION_NAMES as names
     started = time.time()
-    rng = np.random.default_rng(args.seed)
-    rows = {"uniform random": payout(venv, lambda t: rng.integers(0, space.n, args.dreams),
-                                     args.horizon, args.seed)}
+    context = venv.dreams.sim.model.cfg.dynamics.context  # the model's context frames
+    options = None
+    windows = None
+    if args.real:
+        from worldsim.data import load_episode
+
+        windows = cut_windows(args.data, args.dreams, context, args.seed)
+        eps = {f: load_episode(f) for f, _ in windows}
+        options = {"context_frames": np.stack([eps[f].frames[t:t + context] for f, t in windows]),
+                   # a Discrete space's actions, as the env takes them
+                   "context_actions": np.stack([eps[f].actions[t:t + context - 1, 0]
+                                                for f, t in windows]) + int(space.start)}
+    uniform = np.random.default_rng(args.seed).integers(0, space.n, (args.horizon, args.dreams))
+    policies = {"uniform random": lambda t: uniform[t]}
     for a in range(space.n):
-        rows[names[a]] = payout(venv, lambda t: np.full(args.dreams, a), args.horizon,
-                                args.seed)
+        policies[names[a]] = lambda t, a=a: np.full(args.dreams, a)
+    rows = {name: payout(venv, act, args.horizon, args.seed, options)
+            for name, act in policies.items()}
+    real = {}
+    if args.real:
+        real = {name: real_payout(args.world, windows, context, act, args.horizon)
+                for name, act in policies.items()}
     print(f"{args.world} dream ({args.checkpoint or 'bundled'}), {args.dreams} dreams of "
           f"{args.horizon} steps from {' '.join(args.data)}; reward per dream"
-          f"{' (raw head output)' if args.raw_rewards else ''}:")
+          f"{' (raw head output)' if args.raw_rewards else ''}"
+          f"{', and the real game from the same states' if args.real else ''}:")
     for name, total in sorted(rows.items(), key=lambda kv: -kv[1].mean()):
-        print(f"  {name:18s} {total.mean():6.3f} ± {total.std():.3f}")
+        line = f"  {name:18s} {total.mean():6.3f} ± {total.std():.3f}"
+        if name in real:
+            line += f"   real {real[name].mean():6.3f} ± {real[name].std():.3f}"
+        print(line)
     print(f"({time.time() - started:.0f} s)")
     if args.json:
         Path(args.json).write_text(json.dumps(
@@ -82,7 +167,10 @@ def main(argv=None) -> int:
              "dreams": args.dreams, "horizon": args.horizon, "seed": args.seed,
              "raw_rewards": args.raw_rewards,
              "per_dream": {k: {"mean": float(v.mean()), "std": float(v.std())}
-                           for k, v in rows.items()}}, indent=2))
+                           for k, v in rows.items()},
+             **({"windows": [[str(f), t] for f, t in windows],
+                 "real": {k: {"mean": float(v.mean()), "std": float(v.std())}
+                          for k, v in real.items()}} if args.real else {})}, indent=2))
         print(f"written to {args.json}")
     venv.close()
     return 0
