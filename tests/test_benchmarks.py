@@ -6,15 +6,14 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from dreams import make_dream_checkpoint
 
 from demos.collect import collect
 from worldsim.data import episode_files, load_episode
 
-from dreams import make_dream_checkpoint
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-import dream_payout  # noqa: E402
+import dream_payout
 
 
 def test_real_payout_replays_to_the_window_and_holds_actions_there(tmp_path):
@@ -34,7 +33,7 @@ def test_real_payout_replays_to_the_window_and_holds_actions_there(tmp_path):
             horizon = min(2, ep.steps - start)
             got = dream_payout.real_payout(
                 "crafter", [(f, start - (context - 1))], context,
-                lambda step: ep.actions[start + step, :1].T, horizon)
+                lambda step, ep=ep, start=start: ep.actions[start + step, :1].T, horizon)
             np.testing.assert_allclose(got, [ep.rewards[start:start + horizon].sum()],
                                        atol=1e-5)
             checked += 1
