@@ -32,7 +32,7 @@ def add_dream_options(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="worldsim agent", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = p.add_subparsers(dest="action", required=True, metavar="{train,eval,plot}")
+    sub = p.add_subparsers(dest="action", required=True, metavar="{train,eval,plot,compare}")
 
     t = sub.add_parser("train", help="train PPO in a dream or the real game")
     t.add_argument("--world", default="voxel", choices=WORLDS)
@@ -88,7 +88,24 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--baseline", nargs="*", default=[],
                    help="`agent eval --json` files drawn as dashed lines")
     g.add_argument("--out", required=True, help="PNG file to write")
+
+    c = sub.add_parser("compare", help="bars of final evaluations (`agent eval --json` files)")
+    c.add_argument("evaluations", nargs="+", help="`agent eval --json` files, one bar each")
+    c.add_argument("--labels", nargs="*", default=None,
+                   help="one label per file (default: each policy's folder name)")
+    c.add_argument("--out", required=True, help="PNG file to write")
     return p
+
+
+def _compare(args) -> int:
+    from .ppo import plot_summaries
+
+    try:
+        plot_summaries(args.evaluations, args.out, args.labels)
+    except ValueError as exc:
+        raise SystemExit(f"worldsim agent compare: {exc}")
+    print(f"plot written to {args.out}")
+    return 0
 
 
 def _plot(args) -> int:
@@ -179,7 +196,8 @@ def main(argv=None) -> int:
         if value is not None and value < 1:
             raise SystemExit(f"worldsim agent: --{name.replace('_', '-')} must be at least 1")
     try:
-        return {"train": _train, "eval": _eval, "plot": _plot}[args.action](args)
+        return {"train": _train, "eval": _eval, "plot": _plot,
+                "compare": _compare}[args.action](args)
     except (ValueError, FileNotFoundError) as exc:
         raise SystemExit(f"worldsim agent {args.action}: {exc}") from exc
 

@@ -253,6 +253,78 @@ def plot_eval_logs(folders, out, baselines=()) -> Path | None:
     return out
 
 
+def read_summaries(files) -> list[dict]:
+    """``worldsim agent eval --json`` files, checked: all of one world, each with its
+    return's mean, spread and episode count. A ValueError names the first that is not."""
+    summaries = []
+    for file in files:
+        try:
+            summary = json.loads(Path(file).read_text())
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot read {file}: {exc}") from exc
+        missing = [k for k in ("world", "episodes", "return_mean", "return_std")
+                   if not isinstance(summary, dict) or k not in summary]
+        if missing:
+            raise ValueError(f"{file} is not an `agent eval --json` file (no {missing[0]})")
+        summaries.append(summary)
+    worlds = sorted({s["world"] for s in summaries})
+    if len(worlds) > 1:
+        raise ValueError(f"the evaluations are of different worlds {worlds}")
+    return summaries
+
+
+def plot_summaries(files, out, labels=None) -> Path:
+    """Bars of final real-game evaluations (``worldsim agent eval --json`` files): each
+    one's mean return with its standard error (the spread over episodes divided by the
+    square root of their number), and beside it the Crafter score or logs collected."""
+    summaries = read_summaries(files)
+    if not summaries:
+        raise ValueError("no evaluation to draw")
+    labels = list(labels or [])
+    if labels and len(labels) != len(summaries):
+        raise ValueError(f"{len(labels)} labels for {len(summaries)} evaluations")
+    if not labels:
+        labels = [Path(str(s.get("policy", s.get("agent", f)))).name
+                  for s, f in zip(summaries, files)]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    extra = _measure(summaries)
+    extra = extra if extra and all(extra in s for s in summaries) else None
+    fig, axes = plt.subplots(1, 2 if extra else 1, figsize=(11 if extra else 6,
+                                                            1.2 + 0.45 * len(summaries)),
+                             squeeze=False)
+    y = np.arange(len(summaries))[::-1]
+    mean = np.array([s["return_mean"] for s in summaries])
+    se = np.array([s["return_std"] / np.sqrt(max(1, s["episodes"])) for s in summaries])
+    ax = axes[0][0]
+    ax.barh(y, mean, xerr=se, color="tab:blue", alpha=0.8, capsize=3)
+    for yi, m, e in zip(y, mean, se):
+        ax.text(max(m, 0) + e + 0.05, yi, f"{m:.2f}", va="center", fontsize=8)
+    ax.set_yticks(y)
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.set_xlabel("episode return in the real game (mean ± standard error)")
+    if extra:
+        ax2 = axes[0][1]
+        values = np.array([s[extra] for s in summaries])
+        ax2.barh(y, values, color="tab:green", alpha=0.8)
+        for yi, v in zip(y, values):
+            ax2.text(v, yi, f" {v:.2f}", va="center", fontsize=8)
+        ax2.set_yticks(y)
+        ax2.set_yticklabels([])
+        ax2.set_xlabel("Crafter score (%)" if extra == "score" else "logs collected")
+    episodes = sorted({int(s["episodes"]) for s in summaries})
+    fig.suptitle(f"{summaries[0]['world']}: final evaluations in the real game "
+                 f"({'/'.join(map(str, episodes))} episodes each)")
+    fig.tight_layout()
+    out = Path(out)
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return out
+
+
 def plot_eval_log(folder) -> Path | None:
     """``eval.png`` in a policy folder: its real-game evaluations against training steps."""
     return plot_eval_logs([folder], Path(folder) / EVAL_PLOT)

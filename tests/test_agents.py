@@ -239,3 +239,27 @@ def test_dreams_can_start_from_recorded_play_and_end_at_a_horizon(dream_policy, 
             agent_main(["eval", str(out), "--in", "real"] + option)
     with pytest.raises(SystemExit, match="at least 1 step"):
         agent_main(args[:-3] + ["--dream-horizon", "0", "--out", str(tmp_path / "zero")])
+
+
+def test_compare_draws_final_evaluations_and_refuses_bad_files(tmp_path):
+    files = []
+    for agent, world in (("uniform", "crafter"), ("explorer", "crafter"), ("uniform", "voxel")):
+        file = tmp_path / f"{agent}-{world}.json"
+        assert agent_main(["eval", agent, "--world", world, "--episodes", "2",
+                           "--max-steps", "5", "--json", str(file)]) == 0
+        files.append(file)
+    png = tmp_path / "final.png"
+    assert agent_main(["compare", str(files[0]), str(files[1]), "--labels", "random",
+                       "explorer", "--out", str(png)]) == 0
+    assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 5000
+    with pytest.raises(SystemExit, match="different worlds"):
+        agent_main(["compare", str(files[0]), str(files[2]), "--out", str(png)])
+    with pytest.raises(SystemExit, match="1 labels for 2 evaluations"):
+        agent_main(["compare", str(files[0]), str(files[1]), "--labels", "one",
+                    "--out", str(png)])
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"world": "crafter", "episodes": 2}))
+    with pytest.raises(SystemExit, match="not an `agent eval --json` file"):
+        agent_main(["compare", str(bad), "--out", str(png)])
+    with pytest.raises(SystemExit, match="cannot read"):
+        agent_main(["compare", str(tmp_path / "missing.json"), "--out", str(png)])
