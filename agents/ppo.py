@@ -218,7 +218,9 @@ def plot_eval_logs(folders, out, baselines=()) -> Path | None:
     import matplotlib.pyplot as plt
 
     extra = _measure(logs[0][1])
-    fig, axes = plt.subplots(1, 2 if extra else 1, figsize=(10 if extra else 5, 3.8),
+    legend_rows = (len(logs) + len(baselines) + 1) // 2  # in two columns below the plots
+    fig, axes = plt.subplots(1, 2 if extra else 1,
+                             figsize=(10 if extra else 5, 3.8 + 0.22 * legend_rows),
                              squeeze=False)
     ax, ax2 = axes[0][0], axes[0][1] if extra else None
     for folder, rows in logs:
@@ -240,13 +242,15 @@ def plot_eval_logs(folders, out, baselines=()) -> Path | None:
             ax2.axhline(base[extra], linestyle=style, color=colour)
     ax.set_xlabel("training steps")
     ax.set_ylabel("episode return (real game)")
-    ax.legend(fontsize=8)
+    handles, names = ax.get_legend_handles_labels()
     if ax2 is not None:
         ax2.set_xlabel("training steps")
         ax2.set_ylabel("Crafter score (%)" if extra == "score" else "logs collected")
     world = logs[0][1][0].get("world", "")
     fig.suptitle(f"PPO in {world}, evaluated in the real game")
-    fig.tight_layout()
+    below = 0.22 * legend_rows / (3.8 + 0.22 * legend_rows)  # the legend's share of the height
+    fig.legend(handles, names, loc="lower center", ncol=2, fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, below + 0.02, 1, 1))
     out = Path(out)
     fig.savefig(out, dpi=100)
     plt.close(fig)
