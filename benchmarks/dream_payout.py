@@ -20,8 +20,7 @@ then holds the same actions there: a second column, the real game's payout from 
 states. The gap between the two columns is what the dream invents or misses, action by
 action; the real game pays each achievement once an episode, a dream does not know which
 were already earned. (A dream that ends before ``--horizon`` goes on from a new start, as
-the vector env resets it, and its column counts that too; the real game's stops. Dreams
-of Crafter seldom end that soon.)
+the vector env resets it, and its column counts that too; the real game's stops.)
 """
 from __future__ import annotations
 
