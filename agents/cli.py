@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from .evaluate import EVAL_SEED
 
@@ -100,23 +99,16 @@ def build_parser() -> argparse.ArgumentParser:
 def _compare(args) -> int:
     from .ppo import plot_summaries
 
-    try:
-        plot_summaries(args.evaluations, args.out, args.labels)
-    except ValueError as exc:
-        raise SystemExit(f"worldsim agent compare: {exc}")
+    plot_summaries(args.evaluations, args.out, args.labels)  # main() words a ValueError
     print(f"plot written to {args.out}")
     return 0
 
 
 def _plot(args) -> int:
-    from .ppo import plot_eval_logs, read_meta
+    from .ppo import plot_eval_logs, read_meta, read_summaries
 
     worlds = {read_meta(folder).get("world") for folder in args.policies}
-    for file in args.baseline:
-        try:
-            worlds.add(json.loads(Path(file).read_text()).get("world"))
-        except (OSError, ValueError) as exc:
-            raise SystemExit(f"worldsim agent plot: cannot read baseline {file}: {exc}")
+    worlds |= {summary["world"] for summary in read_summaries(args.baseline)}
     if len(worlds) > 1:
         raise SystemExit(f"worldsim agent plot: the runs are of different worlds {sorted(map(str, worlds))}")
     if plot_eval_logs(args.policies, args.out, args.baseline) is None:

@@ -71,13 +71,17 @@ def cut_windows(folders, count: int, context: int, seed: int):
     return windows
 
 
-def real_payout(world: str, windows, context: int, actions, horizon: int) -> np.ndarray:
-    """Total real-game reward over ``horizon`` steps from each window's last context frame,
-    reached by replaying its recorded episode; ``actions(t)`` as in :func:`payout`."""
+def real_payouts(world: str, windows, context: int, policies: dict, horizon: int) -> dict:
+    """For each of ``policies`` (name -> ``actions(t)`` as in :func:`payout`), the total
+    real-game reward over ``horizon`` steps from each window's last context frame. Each
+    window's recorded episode is replayed once, up to that frame; every policy then plays
+    on its own copy of the game from there."""
+    import copy
+
     from envs.teachers import make_teacher, to_env_action
     from worldsim.data import load_episode
 
-    total = np.zeros(len(windows))
+    totals = {name: np.zeros(len(windows)) for name in policies}
     env = None
     for i, (f, t0) in enumerate(windows):
         ep = load_episode(f)
@@ -90,15 +94,18 @@ def real_payout(world: str, windows, context: int, actions, horizon: int) -> np.
         if not np.array_equal(obs, ep.frames[end]):
             raise SystemExit(f"replaying {f} did not reach its recorded frame {end}: the game "
                              "or its version differs from the one that recorded it")
-        for t in range(horizon):
-            a = np.asarray(actions(t))[i]
-            _, reward, term, trunc, _ = env.step(to_env_action(env.action_space, np.atleast_1d(a)))
-            total[i] += reward
-            if term or trunc:
-                break
+        for name, actions in policies.items():
+            game = copy.deepcopy(env)
+            for t in range(horizon):
+                a = np.atleast_1d(np.asarray(actions(t))[i])
+                _, reward, term, trunc, _ = game.step(to_env_action(game.action_space, a))
+                totals[name][i] += reward
+                if term or trunc:
+                    break
+            game.close()
     if env is not None:
         env.close()
-    return total
+    return totals
 
 
 def main(argv=None) -> int:
@@ -148,10 +155,8 @@ def main(argv=None) -> int:
         policies[names[a]] = lambda t, a=a: np.full(args.dreams, a)
     rows = {name: payout(venv, act, args.horizon, args.seed, options)
             for name, act in policies.items()}
-    real = {}
-    if args.real:
-        real = {name: real_payout(args.world, windows, context, act, args.horizon)
-                for name, act in policies.items()}
+    real = real_payouts(args.world, windows, context, policies, args.horizon) \
+        if args.real else {}
     print(f"{args.world} dream ({args.checkpoint or 'bundled'}), {args.dreams} dreams of "
           f"{args.horizon} steps from {' '.join(args.data)}; reward per dream"
           f"{' (raw head output)' if args.raw_rewards else ''}"

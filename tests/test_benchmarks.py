@@ -31,11 +31,17 @@ def test_real_payout_replays_to_the_window_and_holds_actions_there(tmp_path):
             if start < context - 1:
                 continue
             horizon = min(2, ep.steps - start)
-            got = dream_payout.real_payout(
+
+            def recorded(step, ep=ep, start=start):
+                return ep.actions[start + step, :1].T
+
+            # played twice: each policy gets its own copy of the replayed game
+            got = dream_payout.real_payouts(
                 "crafter", [(f, start - (context - 1))], context,
-                lambda step, ep=ep, start=start: ep.actions[start + step, :1].T, horizon)
-            np.testing.assert_allclose(got, [ep.rewards[start:start + horizon].sum()],
-                                       atol=1e-5)
+                {"recorded": recorded, "again": recorded}, horizon)
+            for total in got.values():
+                np.testing.assert_allclose(total, [ep.rewards[start:start + horizon].sum()],
+                                           atol=1e-5)
             checked += 1
     assert checked >= 2
 
