@@ -99,6 +99,13 @@ KEYS = {
 }
 
 
+def world_region(size: int = DEFAULT_SIZE) -> tuple[slice, slice]:
+    """Where the world sits in a ``size x size`` frame, as (rows, columns): the 9x7 tiles of
+    ``size // 9`` pixels above the inventory rows (the rest is HUD or border)."""
+    unit = size // VIEW_TILES[0]
+    return slice(0, unit * LOCAL_VIEW[1]), slice(0, unit * LOCAL_VIEW[0])
+
+
 class _OrderedObjects:
     """The creatures of one chunk, iterated in the order they arrived (crafter's ``set``
     iterates in memory-address order, which differs from run to run)."""

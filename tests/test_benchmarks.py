@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from dreams import make_dream_checkpoint
 
 from demos.collect import collect
@@ -59,3 +60,35 @@ def test_payout_with_real_column_writes_both(tmp_path):
     assert len(result["windows"]) == 3
     files = {str(f) for f in episode_files(tmp_path / "play")}
     assert all(f in files for f, _ in result["windows"])
+
+
+@pytest.mark.slow
+def test_design_bench_trains_evaluates_and_writes_a_row(tmp_path, capsys):
+    """A design trained for a tiny budget gets one row with the evaluation's figures beside
+    copy-last, its training record and its speed; `table` prints every row."""
+    import design_bench
+
+    collect("voxel", "random", 2, 40, tmp_path / "train", progress=False)
+    collect("voxel", "uniform", 1, 70, tmp_path / "heldout", progress=False, seed=7)
+    argv = ["run", "--name", "tiny-test", "--world", "voxel", "--preset", "tiny",
+            "--train-args", "--sample-every 0", "--data", str(tmp_path / "train"),
+            "--heldout", str(tmp_path / "heldout"), "--ae-steps", "3", "--steps", "3",
+            "--minutes", "5", "--threads", "1", "--windows", "16", "--starts", "2",
+            "--sections", "forced,rollout,hold", "--hold-starts", "2", "--runs", str(tmp_path / "runs"),
+            "--results", str(tmp_path / "results")]
+    assert design_bench.main(argv) == 0
+    row = json.loads((tmp_path / "results" / "voxel-tiny-test.json").read_text())
+    assert row["trained"]["phase"] == "done" and row["trained"]["step"] == 3
+    assert row["command"].startswith("python benchmarks/design_bench.py run --name tiny-test")
+    figures = row["figures"]["policies"]["uniform"]
+    assert figures["forced"]["psnr"]["copy"] > figures["forced"]["psnr"]["dream"]  # untrained
+    assert set(figures) >= {"h1", "h4", "h16", "h64", "shift"}
+    assert row["speed"]["ms_per_frame_batch1"] > 0 and row["speed"]["fps_batch64"] > 0
+    assert set(row["figures"]["hold"]) == {"1", "8", "32"}
+    # run again: the budget is spent, so it only evaluates (same training record)
+    assert design_bench.main(argv) == 0
+    again = json.loads((tmp_path / "results" / "voxel-tiny-test.json").read_text())
+    assert again["trained"] == row["trained"]
+    assert "has spent its budget" in capsys.readouterr().out
+    assert design_bench.main(["table", "--results", str(tmp_path / "results")]) == 0
+    assert "| tiny-test | uniform |" in (tmp_path / "results" / "README.md").read_text()

@@ -47,11 +47,29 @@ class InverseDynamics(nn.Module):
         return torch.cat(out).numpy()
 
 
-def train_idm(data, steps: int = 1500, batch: int = 64, lr: float = 1e-3, seed: int = 0,
-              progress: bool = False) -> InverseDynamics:
-    """Train on the real pairs of a ``WindowDataset`` with ``context=1, chunk=1``. Each
-    component's loss is weighted by its classes' inverse frequency (capped), so rare
-    actions (breaking, turning) are not drowned by the common "nothing"."""
+JUDGE_CHECK_EVERY = 500  # training steps between looks at the held-back accuracy
+JUDGE_PATIENCE = 2  # looks without improvement before the judge stops training
+JUDGE_HOLDOUT = 0.1  # share of the episodes' pairs held back to decide when to stop
+JUDGE_CHECK_PAIRS = 2048  # held-back pairs read at each look
+# A component is readable when the judge's balanced accuracy on real pairs beats guessing
+# by this much: below it, a dream/real ratio compares two guesses.
+READABLE_MARGIN = 0.15
+
+
+def readable(acc: dict) -> bool:
+    """Whether the judge reads a component of real pairs clearly (see ``accuracy``)."""
+    return acc["balanced"] >= acc["chance"] + READABLE_MARGIN
+
+
+def train_idm(data, steps: int = 6000, batch: int = 64, lr: float = 1e-3, seed: int = 0,
+              progress: bool = False) -> tuple[InverseDynamics, dict]:
+    """Train on the real pairs of a ``WindowDataset`` with ``context=1, chunk=1`` until the
+    mean balanced accuracy on held-back pairs stops improving (or ``steps``); returns the
+    judge at its best look and a record of the training. Each component's loss is weighted
+    by its classes' inverse frequency (capped), so rare actions (breaking, turning) are not
+    drowned by the common "nothing"."""
+    from tqdm import tqdm
+
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     nvec = data.meta["action_nvec"]
@@ -62,11 +80,15 @@ def train_idm(data, steps: int = 1500, batch: int = 64, lr: float = 1e-3, seed: 
         counts = np.bincount(data.actions[:, k], minlength=n).astype(np.float64) + 1.0
         w = np.minimum(counts.sum() / (n * counts), 20.0)
         weights.append(torch.tensor(w / w.mean(), dtype=torch.float32))
-    from tqdm import tqdm
-
+    order = np.random.default_rng(seed + 1).permutation(len(data))
+    held = order[:max(1, min(int(len(order) * JUDGE_HOLDOUT), JUDGE_CHECK_PAIRS))]
+    keep = np.setdiff1d(np.arange(len(data)), held)
+    check = data.gather(held)
+    best, best_state, looks, history = -1.0, None, 0, []
     model.train()
-    for step in tqdm(range(steps), desc="inverse dynamics", disable=not progress, unit="step"):
-        w = data.sample(batch, rng)
+    bar = tqdm(range(1, steps + 1), desc="inverse dynamics", disable=not progress, unit="step")
+    for step in bar:
+        w = data.gather(rng.choice(keep, size=batch))
         frames = torch.from_numpy(w["frames"])
         actions = torch.from_numpy(w["actions"][:, 0])
         logits = model(frames[:, 0], frames[:, 1])
@@ -75,7 +97,56 @@ def train_idm(data, steps: int = 1500, batch: int = 64, lr: float = 1e-3, seed: 
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-    return model.eval()
+        if step % JUDGE_CHECK_EVERY == 0 or step == steps:
+            acc = accuracy(model.predict(check["frames"][:, 0], check["frames"][:, 1]),
+                           check["actions"][:, 0])
+            score = float(np.mean([a["balanced"] for a in acc.values()]))
+            history.append({"step": step, "balanced": score})
+            bar.set_postfix(balanced=f"{score:.3f}")
+            model.train()
+            if score > best:
+                best, looks = score, 0
+                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            else:
+                looks += 1
+                if looks >= JUDGE_PATIENCE:
+                    break
+    bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return model.eval(), {"steps": history[-1]["step"] if history else 0,
+                          "best_heldback_balanced": best, "history": history}
+
+
+def load_or_train_judge(train_data, max_steps: int, seed: int, path, nvec, image_size: int
+                        ) -> tuple[InverseDynamics, dict]:
+    """The judge saved at ``path`` if it learned from the same play the same way, else a
+    new one trained on ``train_data`` (and saved there). Returns it and its record."""
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    judge = {"data": [str(d) for d in train_data.folders], "max_steps": int(max_steps),
+             "seed": int(seed)}
+    tag = json.dumps(judge, sort_keys=True)
+    if path is not None and path.exists():
+        try:
+            with safe_open(str(path), "pt") as f:
+                stored = f.metadata() or {}
+            if stored.get("judge") == tag:
+                idm = InverseDynamics(nvec, image_size)
+                idm.load_state_dict(load_file(str(path)))
+                return idm.eval(), {**judge, **json.loads(stored.get("record", "{}")),
+                                    "reused": True}
+        except (RuntimeError, ValueError, OSError):
+            pass  # unreadable, or another model's judge: train a new one
+    idm, record = train_idm(train_data, steps=max_steps, seed=seed, progress=True)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        save_file(idm.state_dict(), str(path),
+                  metadata={"judge": tag, "record": json.dumps(record)})
+    return idm, {**judge, **record, "reused": False}
 
 
 def accuracy(predicted: np.ndarray, actual: np.ndarray) -> dict:
