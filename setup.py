@@ -22,6 +22,7 @@ setup(
         "matplotlib>=3.7",
         "crafter>=1.8",
         "stable-baselines3>=2.3",
+        "scikit-image>=0.22",  # phase correlation for the picture-shift figures of `worldsim eval`
     ],
     extras_require={
         "dev": ["pytest>=7"],

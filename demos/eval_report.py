@@ -115,6 +115,13 @@ def format_summary(result: dict) -> str:
         if "rollout" in d:
             lines += ["Picture shift, every step of the open-loop dreams:", ""] + \
                 shift_table(d["rollout"]["shift"]) + [""]
+        if "hud" in d.get("rollout", {}):
+            u = d["rollout"]["hud"]
+            lines += [f"HUD over {u['steps']}-step dreams ({u['rollouts']}): the game changed it in "
+                      f"{u['game_changed']:.0%}; the dream changed it where the game kept it in "
+                      f"{u['dream_changed_game_kept']:.0%} (an item or slot invented or lost) and "
+                      f"kept it where the game changed it in {u['game_changed_dream_kept']:.0%}; "
+                      f"HUD PSNR at the last step {_db(u['psnr'])} dB.", ""]
         if "heads" in d:
             h = d["heads"]
             lines += [f"Heads: reward precision {h['reward']['precision']:.2f}, recall "

@@ -63,6 +63,9 @@ GROUPS = {"voxel": {"movement": ("move", "strafe", "jump"), "camera": ("yaw", "p
 EDGE_THRESHOLD = 24  # a pixel is an edge when a neighbour differs by more (0-255 grey levels)
 # Crafter's moves (left, right, up, down) scroll the map by one tile when they succeed
 CRAFTER_MOVES = (1, 2, 3, 4)
+# the HUD "changed" (an item gained or lost, a slot chosen) when this many of its pixels
+# moved by more than HUD_LEVELS grey levels: a digit or an icon, not a dream's blur
+HUD_PIXELS, HUD_LEVELS = 6, 48
 HOLD_WARMUP = 40  # at most this many random steps before a hold start, for varied scenes
 HOLD_SETTLE = 12  # no-op steps before the context, so a jump or a fall has ended
 
@@ -227,15 +230,41 @@ def rollouts(model, data: WindowDataset, count: int, horizon: int, seed: int, de
             "actions": np.concatenate(actions)}
 
 
+def hud_changed(start: np.ndarray, later: np.ndarray, hud: np.ndarray) -> np.ndarray:
+    """(N,) whether the HUD (the ``hud`` pixels) of ``later`` differs from ``start``'s by an
+    item or a digit (see ``HUD_PIXELS``), both (N, H, W, 3) uint8."""
+    diff = np.abs(start.astype(np.int16) - later.astype(np.int16)).max(-1) > HUD_LEVELS
+    return (diff & hud).sum((1, 2)) >= HUD_PIXELS
+
+
+def hud_following(real: np.ndarray, dream: np.ndarray, hud: np.ndarray) -> dict:
+    """Does the dream's HUD (inventory, hotbar) change when, and only when, the game's
+    does? Over rollouts (N, T + 1, H, W, 3): the share whose HUD the dream changed while
+    the game kept it (an item invented or lost), and the share the game changed that the
+    dream kept, by the last step; and the HUD's PSNR at it."""
+    real_c = hud_changed(real[:, 0], real[:, -1], hud)
+    dream_c = hud_changed(dream[:, 0], dream[:, -1], hud)
+    mask = torch.from_numpy(np.broadcast_to(hud, real[:, -1].shape[:-1]).copy())
+    return {"steps": int(real.shape[1] - 1), "rollouts": int(len(real)),
+            "game_changed": float(real_c.mean()),
+            "dream_changed_game_kept": float((dream_c & ~real_c).sum() / max((~real_c).sum(), 1)),
+            "game_changed_dream_kept": float((real_c & ~dream_c).sum() / max(real_c.sum(), 1)),
+            "psnr": psnr_of_mse(torch.from_numpy(dream[:, -1]), torch.from_numpy(real[:, -1]), mask)}
+
+
 def rollout_figures(world: str, valid: np.ndarray, roll: dict) -> dict:
-    """Fidelity at each horizon, and shift following over every step of the dreams."""
+    """Fidelity at each horizon, shift following over every step of the dreams, and the
+    HUD kept or changed as the game does."""
     real, dream, actions = roll["real"], roll["dream"], roll["actions"]
     horizon = actions.shape[1]
     per_h = {h: fidelity(dream[:, h], real[:, h], real[:, 0]) for h in HORIZONS if h <= horizon}
     flat = lambda x: x.reshape(-1, *x.shape[2:])  # noqa: E731  (N, T, ...) -> (N*T, ...)
     shift = shift_following(world, valid, flat(real[:, :-1]), flat(real[:, 1:]),
                             flat(dream[:, :-1]), flat(dream[:, 1:]), flat(actions))
-    return {"horizons": per_h, "shift": shift}
+    out = {"horizons": per_h, "shift": shift}
+    if not valid.all():
+        out["hud"] = hud_following(real, dream, ~valid)
+    return out
 
 
 def hold_still(model, world: str, starts: int, steps: int, seed: int, device) -> dict:

@@ -42,7 +42,8 @@ def test_eval_writes_a_report(tmp_path, capsys):
     text = capsys.readouterr().out
     for row in ("Autoencoder alone: frame", "## Held-out play: random", "## Held-out play: uniform",
                 "| teacher-forced |", "| open loop 16 |", "| open loop 64 |", "| turns |",
-                "## Standing still", "| **camera**", "| edge density |", "Heads: reward"):
+                "## Standing still", "| **camera**", "| edge density |", "Heads: reward",
+                "HUD over 64-step dreams"):
         assert row in text
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["policies"]) == {"random", "uniform"}

@@ -90,3 +90,18 @@ def test_a_real_turn_shifts_the_picture_by_its_bin():
     for b, px in enumerate(medians):
         assert np.sign(px) == -np.sign(TURN_BINS[b]) or b == NO_TURN, medians
     assert all(x > y for x, y in zip(medians, medians[1:])), medians  # strictly ordered
+
+
+def test_hud_following_counts_items_invented_and_missed():
+    from demos.evaluate import hud_following
+
+    hud = ~scene_mask("crafter", 64)
+    real = np.full((3, 5, 64, 64, 3), 60, np.uint8)
+    dream = real.copy()
+    dream[0, -1, 52:59, 10:17] = 255  # rollout 0: the dream draws an item the game never gave
+    real[1, -1, 52:59, 20:27] = 255  # rollout 1: the game gives one the dream misses
+    dream[2, -1, 10:20, 10:20] = 255  # rollout 2: a change in the world, not in the HUD
+    u = hud_following(real, dream, hud)
+    assert u["game_changed"] == pytest.approx(1 / 3)
+    assert u["dream_changed_game_kept"] == pytest.approx(1 / 2)
+    assert u["game_changed_dream_kept"] == 1.0
