@@ -451,3 +451,42 @@ def test_weights_without_training_state_go_on_from_their_step(data, tmp_path, ca
     assert (meta["phase"], meta["step"]) == ("autoencoder", 6)
     assert meta["changes"] == [f"weights from {out / 'model'} (float32), fresh optimizer at "
                                "autoencoder step 4"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_saves_the_step_reached_and_the_run_resumes_exactly(data, tmp_path):
+    import re
+
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "worldsim.cli", "train",
+           *_args(data, out, "--ae-steps", "100000", "--steps", "4", "--ckpt-every", "1000")]
+    said, err = tmp_path / "stdout", tmp_path / "stderr"
+    with open(said, "w") as stdout, open(err, "w") as stderr:
+        proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr,
+                                env=dict(os.environ, PYTHONUNBUFFERED="1"))
+        deadline = time.time() + 120
+        while "training tiny model" not in said.read_text() and time.time() < deadline:
+            assert proc.poll() is None, err.read_text()
+            time.sleep(0.05)
+        time.sleep(1.0)  # some steps in, far from a periodic checkpoint
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=120) == 130
+    text = err.read_text()
+    assert "Traceback" not in text
+    last = text.strip().splitlines()[-1]
+    found = re.fullmatch(r"worldsim train: interrupted \(SIGINT\) at autoencoder step (\d+), saved "
+                         r"in (.+); the same command goes on from there", last)
+    assert found and found[2] == str(out / "model"), last
+    reached = int(found[1])
+    logged = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert reached >= 1 and logged[-1]["step"] == reached
+    _, meta = load_model(out / "model")
+    assert (meta["phase"], meta["step"]) == ("autoencoder", reached)
+    # the same run (shortened so that the test ends soon) goes on from there, and ends as
+    # one never interrupted does
+    settings = ("--ae-steps", str(reached + 3), "--steps", "4")
+    result = subprocess.run(cmd[:4] + _args(data, out, *settings), capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0 and f": autoencoder step {reached};" in result.stdout
+    assert T.main(_args(data, tmp_path / "straight", *settings)) == 0
+    _same_run(tmp_path / "straight" / "model", out / "model")

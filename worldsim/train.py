@@ -40,6 +40,7 @@ from .checkpoint import (fault_point, load_model, load_training_state, recover_c
 from .config import preset
 from .data import WindowDataset, reward_values
 from .flow import flow_loss
+from .interrupt import GracefulStop
 from .dynamics import classes_for, reward_classes
 from .model import WorldModel
 from .video import write_video
@@ -300,7 +301,10 @@ def new_config(args, world: str, nvec, size: int):
     return cfg
 
 
-def train(args) -> int:
+def train(args, stop: GracefulStop | None = None) -> int:
+    """Run ``worldsim train``; ``stop``, when it is requested (Ctrl-C), ends the run after
+    the step at hand with a checkpoint. Returns the exit code."""
+    stop = stop or GracefulStop()  # (never requested unless entered)
     torch.set_num_threads(max(1, args.threads))
     dist = Distributed(args.device)
     out = Path(args.out)
@@ -469,9 +473,12 @@ def train(args) -> int:
     starts = (starts["frames"][:, :cfg.dynamics.context],
               starts["actions"][:, :cfg.dynamics.context - 1])
 
+    saved = [None]  # the phase and step this process saved last
+
     def checkpoint(phase_now, step_now):
-        if not dist.main:
+        if not dist.main or saved[0] == (phase_now, step_now):
             return
+        saved[0] = (phase_now, step_now)
         elapsed = extra.get("seconds", 0.0) + time.time() - started
         meta = dict(meta_base, phase=phase_now, step=step_now, ae_steps=settings.ae_steps,
                     steps=settings.steps, batch=settings.batch,
@@ -499,6 +506,14 @@ def train(args) -> int:
                        unit="step", dynamic_ncols=True)
             tick, seen = time.time(), 0
             while step < total:
+                if dist.agree(stop.requested):  # Ctrl-C or SIGTERM: save the step reached
+                    checkpoint(phase_name, step)
+                    bar.close()
+                    if dist.main:
+                        print(f"worldsim train: interrupted ({stop.name}) at {phase_name} step "
+                              f"{step:,}, saved in {ckpt}; the same command goes on from there",
+                              file=sys.stderr)
+                    return stop.exit_code
                 rng = batch_rng(args.seed, phase_name, step, dist.rank)
                 batch = to_device(data.sample(
                     settings.batch, rng,
@@ -634,8 +649,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    stop = GracefulStop()
     try:
-        return train(args)
+        with stop:
+            return train(args, stop)
     except (FileNotFoundError, ValueError) as exc:
         print(f"worldsim train: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # a second Ctrl-C, or one before training began
+        print(f"\nworldsim train: stopped at once; {Path(args.out) / 'model'} holds the last "
+              "checkpoint, whole (if any); the same command goes on from there", file=sys.stderr)
+        return stop.exit_code
