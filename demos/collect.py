@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from worldsim.data import (Episode, EpisodeError, episode_filename, episode_files,
-                           load_episode, read_meta, save_episode)
+                           load_episode, save_episode)
 
 MANIFEST = "collection.json"
 DEFINING = ("world", "size", "policy", "steps", "seed")  # what must match to resume
@@ -122,7 +122,8 @@ def check_manifest(out: Path, settings: dict) -> None:
 
 
 def pending_episodes(out: Path, episodes: int) -> list[int]:
-    """Indices still to play; clears temporary files and moves corrupt files aside."""
+    """Indices still to play; clears temporary files and moves corrupt files aside (every
+    file is read whole, frames included, before it counts as done)."""
     for tmp in out.glob(".ep_*.tmp"):
         tmp.unlink()
     todo = []
@@ -130,7 +131,7 @@ def pending_episodes(out: Path, episodes: int) -> list[int]:
         path = out / episode_filename(i)
         if path.exists():
             try:
-                read_meta(path)
+                load_episode(path)
                 continue
             except EpisodeError as exc:
                 print(f"worldsim collect: {exc}; moving it to {path.name}.corrupt and "
