@@ -11,6 +11,7 @@ import json
 import signal
 import sys
 
+from worldsim.device import check_device
 from worldsim.interrupt import GracefulStop
 
 from .evaluate import EVAL_SEED
@@ -196,6 +197,8 @@ def main(argv=None) -> int:
         if value is not None and value < 1:
             raise SystemExit(f"worldsim agent: --{name.replace('_', '-')} must be at least 1")
     try:
+        if hasattr(args, "device"):  # before any folder is made
+            check_device(args.device)
         return {"train": _train, "eval": _eval, "plot": _plot,
                 "compare": _compare}[args.action](args)
     except (ValueError, FileNotFoundError) as exc:

@@ -28,6 +28,7 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 from worldsim.checkpoint import CheckpointError, load_model, load_starts
+from worldsim.device import check_device
 from worldsim.simulator import WorldSimulator
 
 from .seeding import Episodes
@@ -95,6 +96,7 @@ class Dreams:
                  context_noise, precision: str = "auto", snap_rewards: bool = True,
                  start_data=None, action_guidance: float | None = None, compile: bool = False,
                  events: str = "finished"):
+        check_device(device or "cpu", fix="device='cpu'")  # before anything is read
         path = resolve_checkpoint(world, checkpoint)
         model, self.meta = load_model(path, device=device or "cpu", world=world)
         self.checkpoint = path

@@ -46,6 +46,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from .config import ModelConfig
+from .device import check_device
 from .model import WorldModel
 
 MODEL_FORMAT = "worldsim-model"
@@ -327,7 +328,7 @@ def load_model(folder, device="cpu", world: str | None = None, image_size: int |
     cfg, meta = read_config(folder)
     _check_expected(folder, cfg, world, image_size, action_nvec)
     weights = _require_file(folder, WEIGHTS_FILE, "the model's weights")
-    device = torch.device(device)
+    device = check_device(device)
     model = WorldModel(cfg).to(device)
     state, header = _read_tensors(weights, device=str(device))
     if header.get("format", MODEL_FORMAT) != MODEL_FORMAT:

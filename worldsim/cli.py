@@ -13,6 +13,8 @@ import importlib
 import sys
 
 
+USAGE = 2  # the exit code of refused input (argparse's too)
+
 # command: (module with a main(argv), what it does); modules are imported only when run
 COMMANDS = {
     "play": ("demos.play", "play a world in a window with keyboard and mouse"),
@@ -46,9 +48,12 @@ def main(argv=None) -> int:
             print(exc.code, file=sys.stderr)
             return USAGE
         raise
-
-
-USAGE = 2  # the exit code of refused input (argparse's too)
+    except ValueError as exc:
+        device = sys.modules.get("worldsim.device")  # (imported by whatever could raise it)
+        if device is None or not isinstance(exc, device.DeviceError):
+            raise
+        print(f"worldsim {ns.command}: {exc}", file=sys.stderr)  # from a model loaded below
+        return USAGE
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ from .config import preset
 from .data import WindowDataset, reward_values
 from .flow import flow_loss
 from .interrupt import GracefulStop
+from .device import check_device
 from .dynamics import classes_for, reward_classes
 from .model import WorldModel
 from .video import write_video
@@ -305,6 +306,7 @@ def train(args, stop: GracefulStop | None = None) -> int:
     """Run ``worldsim train``; ``stop``, when it is requested (Ctrl-C), ends the run after
     the step at hand with a checkpoint. Returns the exit code."""
     stop = stop or GracefulStop()  # (never requested unless entered)
+    check_device(args.device)  # before any folder is made
     torch.set_num_threads(max(1, args.threads))
     dist = Distributed(args.device)
     out = Path(args.out)
