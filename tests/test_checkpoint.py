@@ -375,3 +375,14 @@ def test_files_of_different_saves_are_refused_with_a_way_out(tmp_path, model):
     save_file(load_file(first / "model.safetensors"), first / "model.safetensors")
     with pytest.raises(CheckpointError, match="step 2, training.json at autoencoder step 1"):
         load_training_state(first, opt)
+
+
+def test_a_config_of_another_preset_says_the_sizes_differ(saved):
+    path = saved / "config.json"
+    doc = json.loads(path.read_text())
+    doc["config"] = preset("cpu").to_dict()
+    path.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointError, match=r"config\.json: the sizes differ: model\.safetensors "
+                       r"holds a model of 0\.\d\dM parameters, config\.json describes one of "
+                       r"\d+\.\d\dM \(is config\.json from another preset or run\?\) \| missing"):
+        load_model(saved)

@@ -247,6 +247,11 @@ def _check_state_dict(path: Path, got: dict[str, torch.Tensor], want: dict[str, 
                  for k in wrong[:SHOW_KEYS]]
         more = f" and {len(wrong) - SHOW_KEYS} more" if len(wrong) > SHOW_KEYS else ""
         problems.append("shape mismatch: " + "; ".join(shown) + more)
+    if wrong:  # the sizes differ: say so first, then the details
+        sizes = [sum(t.numel() for t in d.values()) / 1e6 for d in (got, want)]
+        problems.insert(0, f"the sizes differ: {path.name} holds a model of {sizes[0]:.2f}M "
+                           f"parameters, {CONFIG_FILE} describes one of {sizes[1]:.2f}M (is "
+                           f"{CONFIG_FILE} from another preset or run?)")
     if problems:
         raise CheckpointError(f"{path} does not fit the model described by its {CONFIG_FILE}: "
                               + " | ".join(problems))
