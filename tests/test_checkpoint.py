@@ -341,7 +341,7 @@ def test_a_checkpoint_is_saved_whole_or_not_at_all(tmp_path, model):
     aside = tmp_path / ".model.old-123"
     folder.rename(aside)
     (tmp_path / ".model.tmp-123").mkdir()
-    with pytest.raises(CheckpointError, match=r"interrupted.*\.model\.old-123.*puts it back"):
+    with pytest.raises(CheckpointError, match=r"interrupted .*\.model\.old-123.*puts it back"):
         load_model(folder)
     assert recover_checkpoint(folder) == [f"a save was interrupted before it was complete; "
                                           f"went back to the checkpoint before it in {folder}"]

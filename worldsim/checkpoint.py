@@ -178,7 +178,8 @@ def _require_folder(folder) -> Path:
         moved = sorted(folder.parent.glob(OLD_FOLDER.format(folder.name) + "*"))
         if moved:  # a save killed between its two renames
             raise CheckpointError(f"checkpoint folder {folder} does not exist: a save into it "
-                                  f"was interrupted, and the checkpoint before it is "
+                                  f"was interrupted (or is under way), and the checkpoint "
+                                  f"before it is "
                                   f"{moved[-1]}; the same `worldsim train` command puts it "
                                   f"back (or rename it to {folder})")
         raise CheckpointError(f"checkpoint folder {folder} does not exist")

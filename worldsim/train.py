@@ -39,10 +39,10 @@ from .checkpoint import (fault_point, load_model, load_training_state, recover_c
                          save_checkpoint)
 from .config import preset
 from .data import WindowDataset, reward_values
-from .flow import flow_loss
-from .interrupt import GracefulStop
 from .device import check_device
+from .flow import flow_loss
 from .dynamics import classes_for, reward_classes
+from .interrupt import GracefulStop
 from .model import WorldModel
 from .video import write_video
 
