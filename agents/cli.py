@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+
+from worldsim.device import check_device
+from worldsim.interrupt import GracefulStop
 
 from .evaluate import EVAL_SEED
 
@@ -125,13 +129,18 @@ def _train(args) -> int:
                                  or args.raw_rewards):
         raise SystemExit("worldsim agent train: --checkpoint, --dream-starts, "
                          "--dream-horizon, --precision and --raw-rewards are for --in dream")
-    train(args.world, args.where, args.steps, args.out, num_envs=args.envs,
-          checkpoint=args.checkpoint, device=args.device, sampling_steps=args.sampling_steps,
-          eval_every=args.eval_every, eval_episodes=args.eval_episodes,
-          eval_max_steps=args.eval_max_steps, seed=args.seed, n_steps=args.n_steps,
-          progress=not args.quiet, dream_starts=args.dream_starts,
-          dream_horizon=args.dream_horizon, precision=args.precision,
-          raw_rewards=args.raw_rewards)
+    with GracefulStop() as stop:
+        train(args.world, args.where, args.steps, args.out, num_envs=args.envs,
+              checkpoint=args.checkpoint, device=args.device, sampling_steps=args.sampling_steps,
+              eval_every=args.eval_every, eval_episodes=args.eval_episodes,
+              eval_max_steps=args.eval_max_steps, seed=args.seed, n_steps=args.n_steps,
+              progress=not args.quiet, dream_starts=args.dream_starts,
+              dream_horizon=args.dream_horizon, precision=args.precision,
+              raw_rewards=args.raw_rewards, stop=stop)
+    if stop.requested:
+        print(f"worldsim agent train: interrupted ({stop.name}), policy saved in {args.out}; "
+              "the same command goes on from there", file=sys.stderr)
+        return stop.exit_code
     print(f"policy saved in {args.out}")
     return 0
 
@@ -188,10 +197,15 @@ def main(argv=None) -> int:
         if value is not None and value < 1:
             raise SystemExit(f"worldsim agent: --{name.replace('_', '-')} must be at least 1")
     try:
+        if hasattr(args, "device"):  # before any folder is made
+            check_device(args.device)
         return {"train": _train, "eval": _eval, "plot": _plot,
                 "compare": _compare}[args.action](args)
     except (ValueError, FileNotFoundError) as exc:
         raise SystemExit(f"worldsim agent {args.action}: {exc}") from exc
+    except KeyboardInterrupt:  # a second Ctrl-C in train, or one elsewhere
+        print(f"\nworldsim agent {args.action}: stopped at once", file=sys.stderr)
+        return 128 + signal.SIGINT
 
 
 if __name__ == "__main__":

@@ -339,10 +339,12 @@ def train(world: str, where: str, steps: int, out, num_envs: int = 8, checkpoint
           eval_episodes: int = 5, eval_max_steps: int | None = None, seed: int = 0,
           n_steps: int | None = None, progress: bool = True, log=print,
           dream_starts=None, dream_horizon: int | None = None,
-          precision: str = "auto", raw_rewards: bool = False) -> Path:
+          precision: str = "auto", raw_rewards: bool = False, stop=None) -> Path:
     """Train PPO in ``where`` (dream or real) for ``steps`` env steps into the folder
     ``out``, evaluating in the real game every ``eval_every`` steps. Resumes a folder
-    that already holds a policy for the same world and place."""
+    that already holds a policy for the same world and place. ``stop`` (a
+    :class:`worldsim.interrupt.GracefulStop`), once requested, ends training after the env
+    step at hand with the policy saved, unevaluated."""
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback
 
@@ -421,6 +423,12 @@ def train(world: str, where: str, steps: int, out, num_envs: int = 8, checkpoint
                 self.next_eval += eval_every
             return True
 
+    class Stop(BaseCallback):
+        """Ends ``learn`` after the step at hand once ``stop`` is requested."""
+
+        def _on_step(self) -> bool:
+            return not stop.requested
+
     class Progress(BaseCallback):
         """A tqdm bar over env steps (SB3's own bar needs rich)."""
 
@@ -440,9 +448,13 @@ def train(world: str, where: str, steps: int, out, num_envs: int = 8, checkpoint
     remaining = steps - model.num_timesteps
     try:
         if remaining > 0:
-            callbacks = [Periodic()] + ([Progress()] if progress else [])
+            callbacks = [Periodic()] + ([Progress()] if progress else []) + \
+                ([Stop()] if stop is not None else [])
             model.learn(remaining, callback=callbacks, reset_num_timesteps=False)
-            evaluate_now()
+            if stop is not None and stop.requested:
+                save()
+            else:
+                evaluate_now()
         else:
             log(f"{out} already holds {model.num_timesteps:,} steps (asked {steps:,}); "
                 f"nothing to do")

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from worldsim.data import (Episode, EpisodeError, episode_filename, episode_files,
-                           load_episode, read_meta, save_episode)
+                           load_episode, save_episode)
 
 MANIFEST = "collection.json"
 DEFINING = ("world", "size", "policy", "steps", "seed")  # what must match to resume
@@ -122,7 +122,8 @@ def check_manifest(out: Path, settings: dict) -> None:
 
 
 def pending_episodes(out: Path, episodes: int) -> list[int]:
-    """Indices still to play; clears temporary files and moves corrupt files aside."""
+    """Indices still to play; clears temporary files and moves corrupt files aside (every
+    file is read whole, frames included, before it counts as done)."""
     for tmp in out.glob(".ep_*.tmp"):
         tmp.unlink()
     todo = []
@@ -130,7 +131,7 @@ def pending_episodes(out: Path, episodes: int) -> list[int]:
         path = out / episode_filename(i)
         if path.exists():
             try:
-                read_meta(path)
+                load_episode(path)
                 continue
             except EpisodeError as exc:
                 print(f"worldsim collect: {exc}; moving it to {path.name}.corrupt and "
@@ -217,10 +218,11 @@ def collect(world: str, policy: str, episodes: int, steps: int, out: str | Path,
         if pool is not None:
             pool.close()
             pool.join()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         saved = len(episode_files(out))
-        raise SystemExit(f"\nworldsim collect: interrupted with {saved} episodes saved in {out}; "
-                         "run the same command again to resume") from None
+        raise Interrupted(f"\nworldsim collect: interrupted with {saved} episodes saved in {out}; "
+                          "run the same command again to resume",
+                          getattr(exc, "signum", signal.SIGINT)) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
         if pool is not None:
@@ -233,8 +235,22 @@ def collect(world: str, policy: str, episodes: int, steps: int, out: str | Path,
     return summary
 
 
+class Interrupted(Exception):
+    """A collection stopped by a signal; the episodes finished are saved."""
+
+    def __init__(self, message: str, signum: int):
+        super().__init__(message)
+        self.exit_code = 128 + int(signum)  # the shell's code for the signal
+
+
+class _Signalled(KeyboardInterrupt):
+    def __init__(self, signum: int):
+        super().__init__()
+        self.signum = signum
+
+
 def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
+    raise _Signalled(signum)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -271,6 +287,9 @@ def main(argv=None) -> int:
     except (TeacherError, ValueError) as exc:
         print(f"worldsim collect: {exc}", file=sys.stderr)
         return 2
+    except Interrupted as exc:
+        print(exc, file=sys.stderr)
+        return exc.exit_code
     n = len(summary["histogram"])
     print(format_summary(summary, component_names(args.world, n)))
     print(f"this run: {summary['new_frames']:,} frames at "

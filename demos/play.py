@@ -354,6 +354,13 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    from worldsim.device import DeviceError, check_device
+
+    try:
+        check_device(args.device)
+    except DeviceError as exc:
+        print(f"worldsim play: {exc}", file=sys.stderr)
+        return 2
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     import envs  # noqa: F401  (registers the ids)
     from agents.keyboard import CrafterControls

@@ -119,6 +119,12 @@ def main(argv=None) -> int:
     for name in ("steps", "episodes", "scale", "fps"):
         if getattr(args, name) < 1:
             raise SystemExit(f"worldsim record: --{name} must be at least 1")
+    from worldsim.device import DeviceError, check_device
+
+    try:
+        check_device(args.device)
+    except DeviceError as exc:
+        raise SystemExit(f"worldsim record: {exc}") from exc
     import envs  # noqa: F401  (registers the ids)
     from agents import make_agent
     from envs.teachers import make_teacher

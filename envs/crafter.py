@@ -53,7 +53,7 @@ import numpy as np
 from crafter import constants as _crafter_data
 from gymnasium import spaces
 
-from .seeding import Episodes
+from .seeding import TEACHER_OPTIONS, Episodes, reset_options
 from .window import HumanRenderMixin
 
 ACTION_NAMES: tuple[str, ...] = tuple(_crafter_data.actions)  # index = action id
@@ -139,6 +139,23 @@ def _order_chunks(world) -> None:
     world._chunks = chunks
 
 
+def validate_action(action, space: spaces.Discrete) -> int:
+    """``action`` as a Python int, or a ValueError naming the space (Crafter's dream
+    takes exactly the actions this takes)."""
+    expected = (f"expected an integer in {space} (0-{space.n - 1}: {', '.join(ACTION_NAMES)})")
+    value = action
+    if isinstance(value, np.ndarray) and value.shape == ():
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        what = type(action).__name__
+        if isinstance(action, np.ndarray):
+            what = f"array of dtype {action.dtype} and shape {action.shape}"
+        raise ValueError(f"Crafter action {action!r} ({what}) is not one integer; {expected}")
+    if not 0 <= int(value) < space.n:
+        raise ValueError(f"Crafter action {int(value)} is outside the space; {expected}")
+    return int(value)
+
+
 class CrafterEnv(HumanRenderMixin, gym.Env):
     """Crafter (2D Minecraft-like survival with 22 achievements) through Gymnasium."""
 
@@ -190,8 +207,8 @@ class CrafterEnv(HumanRenderMixin, gym.Env):
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        options = reset_options(options, TEACHER_OPTIONS, "Crafter")
         super().reset(seed=seed)
-        options = options or {}
         self.base_seed, self.episode = self._episodes.next(
             seed, options.get("episode"), lambda: self.np_random.integers(2**31))
         # crafter.Env.reset() adds one to _episode, then builds the world from
@@ -209,7 +226,7 @@ class CrafterEnv(HumanRenderMixin, gym.Env):
     def step(self, action):
         if not self._started:
             raise RuntimeError("call reset() before step()")
-        a = self._validate(action)
+        a = validate_action(action, self.action_space)
         frame, reward, done, raw = self._game.step(a)
         self._frame = np.array(frame, dtype=np.uint8)
         terminated = bool(self._game._player.health <= 0)
@@ -224,22 +241,6 @@ class CrafterEnv(HumanRenderMixin, gym.Env):
         return {(ord(key),): ACTION_IDS[name] for key, name in KEYS.items()}
 
     # ------------------------------------------------------------------ helpers
-    def _validate(self, action) -> int:
-        """``action`` as a Python int, or a ValueError naming the space."""
-        expected = (f"expected an integer in {self.action_space} (0-{self.action_space.n - 1}: "
-                    f"{', '.join(ACTION_NAMES)})")
-        value = action
-        if isinstance(value, np.ndarray) and value.shape == ():
-            value = value[()]
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-            what = type(action).__name__
-            if isinstance(action, np.ndarray):
-                what = f"array of dtype {action.dtype} and shape {action.shape}"
-            raise ValueError(f"Crafter action {action!r} ({what}) is not one integer; {expected}")
-        if not 0 <= int(value) < self.action_space.n:
-            raise ValueError(f"Crafter action {int(value)} is outside the space; {expected}")
-        return int(value)
-
     def _info(self, discount: float, semantic: np.ndarray | None = None) -> dict[str, Any]:
         game = self._game
         player = game._player

@@ -28,10 +28,11 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 from worldsim.checkpoint import CheckpointError, load_model, load_starts
+from worldsim.device import check_device
 from worldsim.simulator import WorldSimulator
 
-from .seeding import Episodes
-from .teachers import action_nvec, make_teacher, to_vector
+from .seeding import TEACHER_OPTIONS, Episodes, reset_options, vector_seeds
+from .teachers import action_nvec, check_action, make_teacher
 from .window import HumanRenderMixin
 
 RENDER_FPS = 30
@@ -39,6 +40,7 @@ BUNDLED = Path(__file__).resolve().parent.parent / "worldsim" / "models"
 
 
 START_POOL = 4096  # start contexts drawn from ``start_data`` recorded play
+DREAM_OPTIONS = TEACHER_OPTIONS + ("context_frames", "context_actions")  # what reset takes
 
 
 def starts_from_data(folders, cfg, world: str, count: int = START_POOL, seed: int = 0):
@@ -95,6 +97,7 @@ class Dreams:
                  context_noise, precision: str = "auto", snap_rewards: bool = True,
                  start_data=None, action_guidance: float | None = None, compile: bool = False,
                  events: str = "finished"):
+        check_device(device or "cpu", fix="device='cpu'")  # before anything is read
         path = resolve_checkpoint(world, checkpoint)
         model, self.meta = load_model(path, device=device or "cpu", world=world)
         self.checkpoint = path
@@ -120,13 +123,9 @@ class Dreams:
         self.steps = np.zeros(num, dtype=np.int64)
 
     # ---------------------------------------------------------------- actions
-    def action_vector(self, action, index: int | None = None) -> np.ndarray:
-        """One env action (as the teacher takes it) as a vector, or a ValueError."""
-        where = "" if index is None else f" for dream {index}"
-        if not self.action_space.contains(action):
-            raise ValueError(f"action {action!r}{where} is outside the action space "
-                             f"{self.action_space} of the {self.world!r} dream")
-        return to_vector(self.action_space, action)
+    def action_vector(self, action) -> np.ndarray:
+        """One env action as a vector if the teacher takes it, else the teacher's ValueError."""
+        return check_action(self.world, self.action_space, action)
 
     def batch_actions(self, actions) -> np.ndarray:
         """A batch of env actions (the vector env's ``action_space``) as (num, A) vectors,
@@ -241,8 +240,8 @@ class DreamEnv(HumanRenderMixin, gym.Env):
         return self.dreams.keys_to_action
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        options = reset_options(options, DREAM_OPTIONS, f"the {self.dreams.world!r} dream")
         super().reset(seed=seed)
-        options = dict(options or {})
         frames = actions = None
         if "context_frames" in options or "context_actions" in options:
             frames, actions = self.dreams.context_from_options(options, 1)
@@ -330,18 +329,9 @@ class DreamVectorEnv(gym.vector.VectorEnv):
     def simulator(self) -> WorldSimulator:
         return self.dreams.sim
 
-    def _seeds(self, seed) -> list:
-        if seed is None:
-            return [None] * self.num_envs
-        if isinstance(seed, (int, np.integer)):
-            return [int(seed) + i for i in range(self.num_envs)]
-        seed = list(seed)
-        if len(seed) != self.num_envs:
-            raise ValueError(f"seed must be an int or {self.num_envs} seeds, got {len(seed)}")
-        return seed
-
     def reset(self, *, seed=None, options: dict[str, Any] | None = None):
-        options = dict(options or {})
+        options = reset_options(options, DREAM_OPTIONS + ("reset_mask",),
+                                f"the {self.dreams.world!r} dream vector env")
         mask = options.pop("reset_mask", None)
         if mask is None or self._obs is None:
             mask = np.ones(self.num_envs, dtype=bool)
@@ -350,7 +340,7 @@ class DreamVectorEnv(gym.vector.VectorEnv):
             raise ValueError(f"reset_mask must be a bool array of shape ({self.num_envs},), "
                              f"got {mask.dtype} {mask.shape}")
         rows = [int(i) for i in np.flatnonzero(mask)]
-        seeds = [s for s, m in zip(self._seeds(seed), mask) if m]
+        seeds = [s for s, m in zip(vector_seeds(seed, self.num_envs), mask) if m]
         frames = actions = None
         if "context_frames" in options or "context_actions" in options:
             frames, actions = self.dreams.context_from_options(options, len(rows))

@@ -98,6 +98,23 @@ def to_env_action(space, vector: np.ndarray):
     return np.asarray(vector, dtype=space.dtype)
 
 
+def check_action(world: str, space, action) -> np.ndarray:
+    """``action`` as a stored vector if the game ``world`` takes it, else the ValueError the
+    game gives: a dream takes exactly the actions of its game, so code for the game runs in
+    the dream unchanged."""
+    if world == "voxel":
+        from .voxel.actions import validate
+
+        return validate(action, space)
+    if world == "crafter":
+        from .crafter import validate_action
+
+        return np.array([validate_action(action, space)], dtype=np.int64)
+    if not space.contains(action):
+        raise ValueError(f"action {action!r} is outside the action space {space} of {world!r}")
+    return to_vector(space, action)
+
+
 def to_vector(space, action) -> np.ndarray:
     """An env action as a stored vector (Discrete actions counted from 0)."""
     if isinstance(space, spaces.Discrete):

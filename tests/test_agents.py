@@ -263,3 +263,33 @@ def test_compare_draws_final_evaluations_and_refuses_bad_files(tmp_path):
         agent_main(["compare", str(bad), "--out", str(png)])
     with pytest.raises(SystemExit, match="cannot read"):
         agent_main(["compare", str(tmp_path / "missing.json"), "--out", str(png)])
+
+
+@pytest.mark.slow
+def test_sigterm_stops_agent_training_with_the_policy_saved(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "policy"
+    err = tmp_path / "stderr"
+    with open(err, "w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "worldsim.cli", "agent", "train", "--world", "crafter",
+             "--in", "real", "--steps", "1000000", "--envs", "2", "--n-steps", "64",
+             "--eval-episodes", "0", "--out", str(out)],
+            stdout=subprocess.DEVNULL, stderr=stderr, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+        deadline = time.time() + 120
+        while "PPO in the real crafter" not in err.read_text() and time.time() < deadline:
+            assert proc.poll() is None, err.read_text()
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=120) == 143
+    text = err.read_text()
+    assert "Traceback" not in text
+    assert text.strip().splitlines()[-1] == (f"worldsim agent train: interrupted (SIGTERM), "
+                                             f"policy saved in {out}; the same command goes "
+                                             "on from there")
+    assert read_meta(out)["steps"] >= 1 and (out / "policy.zip").is_file()

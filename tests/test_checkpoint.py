@@ -316,3 +316,73 @@ def test_export_sets_action_guidance_only_where_the_model_learned_it(tmp_path):
     assert meta["changes"] == ["action_guidance 1.0 -> 2.0 at export"]
     assert DreamEnv("voxel", tmp_path / "g").simulator.action_guidance == 2.0
     assert DreamEnv("voxel", tmp_path / "g", action_guidance=1.5).simulator.action_guidance == 1.5
+
+
+def _save_run(folder, model, opt, step):
+    from worldsim.checkpoint import save_checkpoint
+
+    frames = torch.zeros(2, 3, 64, 64, 3, dtype=torch.uint8)
+    actions = torch.zeros(2, 2, len(model.cfg.dynamics.action_nvec), dtype=torch.long)
+    return save_checkpoint(folder, model, {"phase": "autoencoder", "step": step}, opt, step,
+                           {"phase": "autoencoder"}, (frames, actions))
+
+
+def test_a_checkpoint_is_saved_whole_or_not_at_all(tmp_path, model):
+    from worldsim.checkpoint import recover_checkpoint
+
+    opt = torch.optim.AdamW(model.parameters())
+    train_step(model.train(), opt, 0)
+    folder = _save_run(tmp_path / "model", model, opt, 1)
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "config.json", "model.safetensors", "optimizer.safetensors", "starts.safetensors",
+        "training.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # nothing beside it
+    # a save killed between its renames: the previous checkpoint is moved aside, not lost
+    aside = tmp_path / ".model.old-123"
+    folder.rename(aside)
+    (tmp_path / ".model.tmp-123").mkdir()
+    with pytest.raises(CheckpointError, match=r"interrupted .*\.model\.old-123.*puts it back"):
+        load_model(folder)
+    assert recover_checkpoint(folder) == [f"a save was interrupted before it was complete; "
+                                          f"went back to the checkpoint before it in {folder}"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    assert load_training_state(folder, opt)[0] == 1
+    # what older worldsims left of a save killed inside the folder goes too, quietly
+    for stale in (".training.json.4242.tmp", ".starts.safetensors.4242.tmp"):
+        (folder / stale).write_text("half")
+    assert recover_checkpoint(folder) == []
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []
+
+
+def test_files_of_different_saves_are_refused_with_a_way_out(tmp_path, model):
+    opt = torch.optim.AdamW(model.parameters())
+    train_step(model.train(), opt, 0)
+    first = _save_run(tmp_path / "first", model, opt, 1)
+    train_step(model, opt, 1)
+    second = _save_run(tmp_path / "second", model, opt, 2)
+    # what an older worldsim, killed after writing the new weights, left: the newer
+    # weights beside the older training state
+    for name in ("model.safetensors", "config.json"):
+        (first / name).write_bytes((second / name).read_bytes())
+    with pytest.raises(CheckpointError, match=r"different saves .*config\.json at autoencoder "
+                       r"step 2, training\.json at autoencoder step 1.*delete .*training\.json"):
+        load_training_state(first, opt)
+    # the same files without save ids (as older worldsims wrote them): told apart by step
+    doc = json.loads((first / "config.json").read_text())
+    del doc["save_id"]
+    (first / "config.json").write_text(json.dumps(doc))
+    (first / "model.safetensors").write_bytes((second / "model.safetensors").read_bytes())
+    save_file(load_file(first / "model.safetensors"), first / "model.safetensors")
+    with pytest.raises(CheckpointError, match="step 2, training.json at autoencoder step 1"):
+        load_training_state(first, opt)
+
+
+def test_a_config_of_another_preset_says_the_sizes_differ(saved):
+    path = saved / "config.json"
+    doc = json.loads(path.read_text())
+    doc["config"] = preset("cpu").to_dict()
+    path.write_text(json.dumps(doc))
+    with pytest.raises(CheckpointError, match=r"config\.json: the sizes differ: model\.safetensors "
+                       r"holds a model of 0\.\d\dM parameters, config\.json describes one of "
+                       r"\d+\.\d\dM \(is config\.json from another preset or run\?\) \| missing"):
+        load_model(saved)

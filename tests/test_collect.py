@@ -10,6 +10,7 @@ import pytest
 
 import envs  # noqa: F401
 from agents import RandomAgent, make_agent
+from damage import flip_a_bit_in_the_frames
 from demos.collect import collect, play_episode
 from envs.teachers import make_teacher
 from envs.voxel import actions as A
@@ -79,8 +80,8 @@ def test_terminated_collection_says_how_to_resume(tmp_path):
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode != 0
-    assert "run the same command again to resume" in stderr
+    assert proc.returncode == 143  # the shell's code for SIGTERM, as in `worldsim train`
+    assert stderr.strip().splitlines()[-1].endswith("run the same command again to resume")
 
 
 def test_other_collection_in_folder_is_refused(tmp_path):
@@ -101,6 +102,15 @@ def test_half_written_file_is_cleaned_and_corrupt_file_redone(tmp_path):
     assert not list(tmp_path.glob(".*tmp"))
     assert (tmp_path / "ep_000001.npz.corrupt").exists()
     load_episode(tmp_path / "ep_000001.npz")
+
+
+def test_a_file_with_damaged_frames_is_not_counted_as_done(tmp_path):
+    collect("voxel", "random", 2, 30, tmp_path, progress=False)
+    whole = load_episode(tmp_path / "ep_000001.npz")
+    flip_a_bit_in_the_frames(tmp_path / "ep_000001.npz")  # its metadata still reads
+    assert collect("voxel", "random", 2, 30, tmp_path, progress=False)["episodes"] == 2
+    assert (tmp_path / "ep_000001.npz.corrupt").exists()
+    assert np.array_equal(load_episode(tmp_path / "ep_000001.npz").frames, whole.frames)
 
 
 def test_cli_prints_summary_with_histogram(tmp_path):

@@ -6,6 +6,7 @@ import pytest
 from gymnasium import spaces
 
 import envs  # noqa: F401
+from damage import flip_a_bit_in_the_frames
 from envs.teachers import TeacherError, make_teacher
 from worldsim.data import (Episode, EpisodeError, WindowDataset, episode_filename,
                            load_episode, save_episode)
@@ -152,11 +153,16 @@ def test_corrupt_files_are_reported_and_skipped(tmp_path):
     data = (tmp_path / episode_filename(1)).read_bytes()
     (tmp_path / episode_filename(1)).write_bytes(data[: len(data) // 2])  # truncated
     (tmp_path / episode_filename(2)).write_bytes(b"not an episode")
+    save_episode(tmp_path / episode_filename(3), counting_episode(40, size=32))
+    flip_a_bit_in_the_frames(tmp_path / episode_filename(3))  # inside the zlib stream
     with pytest.warns(UserWarning, match="skipping"):
         ds = WindowDataset(tmp_path, context=2)
-    assert ds.episodes == 1 and len(ds.skipped) == 2
+    assert ds.episodes == 1 and len(ds.skipped) == 3
+    assert ds.skipped[2][0] == tmp_path / episode_filename(3)
     with pytest.raises(EpisodeError):
         load_episode(tmp_path / episode_filename(1))
+    with pytest.raises(EpisodeError, match=r"ep_000003\.npz: corrupt .*decompressing"):
+        load_episode(tmp_path / episode_filename(3))
 
 
 def test_empty_or_missing_folder(tmp_path):

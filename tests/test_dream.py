@@ -396,9 +396,9 @@ def test_bad_input_is_a_clear_error(voxel_ckpt, crafter_ckpt, tmp_path):
     env.reset(seed=0)
     bad = NOOP.copy()
     bad[3] = 9
-    with pytest.raises(ValueError, match="outside the action space"):
-        env.step(bad)
-    with pytest.raises(ValueError, match="outside the action space"):
+    with pytest.raises(ValueError, match=r"VoxelWorld action \[.*\] is outside the space"):
+        env.step(bad)  # the game's own words: the dream takes what the game takes
+    with pytest.raises(ValueError, match=r"VoxelWorld action has shape \(3,\)"):
         env.step(np.zeros(3, dtype=np.int64))
     frames, actions = teacher_play("voxel", 4, seed=1)
     with pytest.raises(ValueError, match="context frames must have shape"):
@@ -529,3 +529,57 @@ def test_latent_rollout_restart_needs_a_full_context(voxel_ckpt):
     roll.reset(torch.zeros(2, 2, 4, 16, 16), torch.full((2, 2, 8), -1))
     with pytest.raises(ValueError, match="needs 2 context frames"):
         roll.reset(torch.zeros(1, 1, 4, 16, 16), torch.full((1, 1, 8), -1), rows=[0])
+
+
+def test_the_dream_takes_exactly_the_actions_its_game_takes(voxel_ckpt, crafter_ckpt):
+    from envs.teachers import make_teacher
+
+    bad = NOOP.copy()
+    bad[3] = 9
+    cases = {
+        "voxel": [NOOP, NOOP.astype(np.uint64), NOOP.astype(np.int8), list(NOOP), tuple(NOOP),
+                  NOOP.astype(np.float32), NOOP.astype(bool), NOOP[:3], np.int64(0), None, bad],
+        "crafter": [0, 16, 17, -1, True, np.True_, np.int64(3), np.uint8(3), np.array(3),
+                    np.array([3]), 3.0, "3", None],
+    }
+    for world, ckpt in (("voxel", voxel_ckpt), ("crafter", crafter_ckpt)):
+        game, dream = make_teacher(world), DreamEnv(world, ckpt)
+        game.reset(seed=0)
+        dream.reset(seed=0)
+        for action in cases[world]:
+            said = []
+            for env in (game, dream):
+                try:
+                    env.step(action)
+                    said.append("taken")
+                except ValueError as exc:
+                    said.append(str(exc))
+            assert said[0] == said[1], (world, action, said)
+        game.close()
+
+
+def test_vector_seeds_that_cannot_be_played_are_named(voxel_ckpt):
+    import re
+
+    venv = DreamVectorEnv(2, "voxel", voxel_ckpt)
+    for seed in (-1, 2**64, 2**63 - 1):
+        with pytest.raises(ValueError, match=rf"^seed {re.escape(repr(seed))} gives env seed "
+                                             r".*integers in \[0, 2\*\*63\)"):
+            venv.reset(seed=seed)
+    with pytest.raises(ValueError, match=r"seed must be an int or a list of 2 seeds, got 1\.5"):
+        venv.reset(seed=1.5)
+    _, info = venv.reset(seed=2**63 - 2)  # the largest that two dreams can play
+    assert info["seed"].tolist() == [2**63 - 2, 2**63 - 1]
+
+
+def test_reset_options_no_env_knows_are_refused(voxel_ckpt):
+    from envs.teachers import make_teacher
+
+    for env in (make_teacher("voxel"), make_teacher("crafter"), DreamEnv("voxel", voxel_ckpt),
+                DreamVectorEnv(2, "voxel", voxel_ckpt)):
+        with pytest.raises(ValueError, match=r"has no reset option\(s\) \['episdoe'\]; it takes "
+                                             r"\['episode'"):
+            env.reset(seed=0, options={"episdoe": 3})
+        _, info = env.reset(seed=0, options={"episode": 3})  # what every env takes
+        assert np.all(info["episode"] == 3)
+        env.close()

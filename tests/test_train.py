@@ -1,4 +1,5 @@
 """`worldsim train`: a tiny run end to end, exact resume, kill and resume, torchrun."""
+import json
 import os
 import signal
 import subprocess
@@ -371,3 +372,121 @@ def test_minutes_stops_a_run_with_a_checkpoint_and_the_same_command_goes_on(data
     _, meta = load_model(out / "model")
     assert meta["phase"] == "autoencoder" and meta["step"] > first  # went on from there
     assert T.main(_args(data, tmp_path / "x", "--minutes", "0")) == 2
+
+
+def _same_run(a, b):
+    """Two checkpoint folders hold the same weights and the same training state, bit for bit."""
+    from safetensors.torch import load_file
+
+    for name in ("model.safetensors", "optimizer.safetensors"):
+        x, y = load_file(a / name), load_file(b / name)
+        assert x.keys() == y.keys(), name
+        for key in x:
+            assert torch.equal(x[key], y[key]), f"{name}: {key}"
+    x, y = (json.loads((f / "training.json").read_text()) for f in (a, b))
+    assert (x["step"], x["optimizer"], x["extra"]["phase"]) == \
+        (y["step"], y["optimizer"], y["extra"]["phase"])
+
+
+# (where the process is killed, the phase and step the next run resumes from; None: anew).
+# With --ae-steps 6 --steps 6 --ckpt-every 2 a run saves at autoencoder steps 2 and 4,
+# dynamics 0 (the autoencoder done), 2, 4 and 6; "@N" counts in each process anew.
+KILLS = [
+    ("wrote:starts.safetensors@1", None),  # inside the first save, before any file is in place
+    ("saved:model.safetensors@1", None),  # the first save half written
+    ("saved:config.json@2", "autoencoder step 2"),  # new weights, the old training state
+    ("wrote:training.json@2", "autoencoder step 4"),  # all but training.json
+    ("swap:moved-old@2", "dynamics step 0"),  # the old checkpoint moved aside, the new not in
+    ("step@3", "dynamics step 2"),  # between checkpoints
+    ("swap:done@1", "dynamics step 4"),  # the new one in place, the old not yet deleted
+    ("saved:optimizer.safetensors@1", "dynamics step 4"),  # inside the last save
+]
+
+
+@pytest.mark.slow
+def test_a_run_killed_anywhere_resumes_to_the_same_end(data, tmp_path, capsys):
+    """SIGKILL inside and between checkpoint saves, eight times over one run: each time the
+    same command resumes from a whole checkpoint, and the run ends bit-identical (weights,
+    optimizer, final score) to one never interrupted."""
+    from worldsim.checkpoint import FAULT_ENV
+
+    settings = ("--ae-steps", "6", "--steps", "6", "--ckpt-every", "2")
+    straight = tmp_path / "straight"
+    assert T.main(_args(data, straight, *settings)) == 0
+    def score(out):
+        return [line.split(";")[1] for line in out.splitlines() if line.startswith("done:")]
+
+    straight_score = score(capsys.readouterr().out)
+    out = tmp_path / "killed"
+    cmd = [sys.executable, "-m", "worldsim.cli", "train", *_args(data, out, *settings)]
+    resumes = None
+    for point, next_resumes in KILLS + [(None, None)]:
+        env = dict(os.environ, **({FAULT_ENV: point} if point else {}))
+        result = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+        said = next((line for line in result.stdout.splitlines()
+                     if line.startswith(("training", "resuming"))), result.stderr[-2000:])
+        if resumes is None:
+            assert said.startswith("training tiny model"), (point, said)
+        else:
+            assert said.startswith("resuming tiny model") and f": {resumes};" in said, (point, said)
+        if point is None:
+            assert result.returncode == 0, result.stderr[-3000:]
+        else:
+            assert result.returncode == -signal.SIGKILL, (point, result.stderr[-3000:])
+        resumes = next_resumes
+    assert [p.name for p in tmp_path.glob("killed/.*")] == []  # nothing left of a save
+    _same_run(straight / "model", out / "model")
+    assert score(result.stdout) == straight_score != []  # the final rollout's figures too
+
+
+def test_weights_without_training_state_go_on_from_their_step(data, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert T.main(_args(data, out, "--stop-after", "4")) == 0
+    for name in ("training.json", "optimizer.safetensors"):  # as the error for mixed saves says
+        (out / "model" / name).unlink()
+    capsys.readouterr()
+    assert T.main(_args(data, out, "--stop-after", "6")) == 0
+    assert ": autoencoder step 4;" in capsys.readouterr().out  # not step 0 on trained weights
+    _, meta = load_model(out / "model")
+    assert (meta["phase"], meta["step"]) == ("autoencoder", 6)
+    assert meta["changes"] == [f"weights from {out / 'model'} (float32), fresh optimizer at "
+                               "autoencoder step 4"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_saves_the_step_reached_and_the_run_resumes_exactly(data, tmp_path):
+    import re
+
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "worldsim.cli", "train",
+           *_args(data, out, "--ae-steps", "100000", "--steps", "4", "--ckpt-every", "1000")]
+    said, err = tmp_path / "stdout", tmp_path / "stderr"
+    with open(said, "w") as stdout, open(err, "w") as stderr:
+        proc = subprocess.Popen(cmd, stdout=stdout, stderr=stderr,
+                                env=dict(os.environ, PYTHONUNBUFFERED="1"))
+        deadline = time.time() + 120
+        while "training tiny model" not in said.read_text() and time.time() < deadline:
+            assert proc.poll() is None, err.read_text()
+            time.sleep(0.05)
+        time.sleep(1.0)  # some steps in, far from a periodic checkpoint
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=120) == 130
+    text = err.read_text()
+    assert "Traceback" not in text
+    last = text.strip().splitlines()[-1]
+    found = re.fullmatch(r"worldsim train: interrupted \(SIGINT\) at autoencoder step (\d+), saved "
+                         r"in (.+); the same command goes on from there", last)
+    assert found and found[2] == str(out / "model"), last
+    reached = int(found[1])
+    logged = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert reached >= 1 and logged[-1]["step"] == reached
+    _, meta = load_model(out / "model")
+    assert (meta["phase"], meta["step"]) == ("autoencoder", reached)
+    # the same run (shortened so that the test ends soon) goes on from there, and ends as
+    # one never interrupted does
+    settings = ("--ae-steps", str(reached + 3), "--steps", "4")
+    result = subprocess.run(cmd[:4] + _args(data, out, *settings), capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0 and f": autoencoder step {reached};" in result.stdout
+    assert T.main(_args(data, tmp_path / "straight", *settings)) == 0
+    _same_run(tmp_path / "straight" / "model", out / "model")

@@ -14,6 +14,7 @@ import time
 import torch
 
 from .config import PRESETS, preset
+from .device import DeviceError, check_device
 from .model import WorldModel
 from .sampler import GeneratorNoise, LatentRollout
 
@@ -65,8 +66,10 @@ def main(argv=None) -> int:
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args(argv)
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available()
-                          else ("cpu" if args.device == "auto" else args.device))
+    try:
+        device = check_device(args.device)
+    except DeviceError as exc:
+        raise SystemExit(f"worldsim bench: {exc}") from exc
     torch.set_num_threads(args.threads)
     dtypes = [torch.float32] + ([torch.bfloat16] if device.type == "cuda" or bf16_supported()
                                 else [])

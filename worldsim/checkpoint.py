@@ -21,14 +21,22 @@ truncated file or a model of another world is a :class:`CheckpointError` that na
 file and says what was expected.
 
 Every file is written atomically (a hidden temporary file in the same folder, fsync,
-``os.replace``), so an interrupted save leaves the previous file whole. The weights file
-is written before its JSON companion; the optimizer's tensors and ``training.json`` share
-a random ``save_id``, so a save interrupted between the two is detected at resume.
+``os.replace``), so an interrupted save leaves the previous file whole. A training run's
+checkpoint is more than one file, so :func:`save_checkpoint` writes it as one unit: every
+file into a fresh hidden folder beside it (``.model.tmp-PID``), which then takes the old
+folder's place (the old one is moved aside to ``.model.old-PID`` first and deleted after).
+Killed at any instant, a run folder holds the previous checkpoint or the new one, whole;
+:func:`recover_checkpoint`, run when training starts, puts a checkpoint moved aside back
+and deletes the leftovers of an interrupted save. Every file of such a save carries the
+same random ``save_id``, and resuming refuses a folder whose files come from different
+saves (as an older worldsim, which wrote the files one by one in place, could leave).
 """
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import uuid
 from pathlib import Path
 from typing import Any
@@ -38,6 +46,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from .config import ModelConfig
+from .device import check_device
 from .model import WorldModel
 
 MODEL_FORMAT = "worldsim-model"
@@ -53,6 +62,14 @@ OPTIMIZER_FILE = "optimizer.safetensors"
 TRAINING_FILE = "training.json"
 
 SHOW_KEYS = 5  # offending keys listed in an error message (the rest are counted)
+TEMP_FOLDER = ".{}.tmp-"  # + pid: a checkpoint being written, beside the one it replaces
+OLD_FOLDER = ".{}.old-"  # + pid: the checkpoint being replaced, while the new one moves in
+
+# For tests: "POINT" or "POINT@N" kills this process (SIGKILL) the Nth time (default the
+# first) it reaches ``fault_point(POINT)``: inside a save (see save_checkpoint) or between
+# training steps ("step"), to show that a kill at any instant loses nothing but time.
+FAULT_ENV = "WORLDSIM_FAULT_AT"
+_fault_counts: dict[str, int] = {}
 
 
 class CheckpointError(ValueError):
@@ -60,6 +77,17 @@ class CheckpointError(ValueError):
 
 
 # ---------------------------------------------------------------- atomic files
+
+
+def fault_point(point: str) -> None:
+    """A place where :data:`FAULT_ENV` may kill the process; nothing happens without it."""
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return
+    _fault_counts[point] = _fault_counts.get(point, 0) + 1
+    name, _, nth = spec.partition("@")
+    if name == point and _fault_counts[point] == int(nth or 1):
+        os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
 def _temp_name(path: Path) -> Path:
@@ -72,21 +100,28 @@ def _umask() -> int:
     return mask
 
 
-def _commit(tmp: Path, path: Path) -> None:
-    """fsync a finished temporary file and move it over ``path`` in one step, readable as
-    any new file is (safetensors writes owner-only files; a bundled model must not be)."""
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.chmod(tmp, 0o666 & ~_umask())
-    os.replace(tmp, path)
-    try:  # make the rename itself durable where the platform allows it
-        fd = os.open(path.parent, os.O_RDONLY)
+def _fsync_folder(folder: Path) -> None:
+    """Make renames and new files in ``folder`` durable, where the platform allows it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
     except OSError:
         pass
+
+
+def _commit(tmp: Path, path: Path) -> None:
+    """fsync a finished temporary file and move it over ``path`` in one step, readable as
+    any new file is (safetensors writes owner-only files; a bundled model must not be)."""
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.chmod(tmp, 0o666 & ~_umask())
+    fault_point(f"wrote:{path.name}")
+    os.replace(tmp, path)
+    _fsync_folder(path.parent)
+    fault_point(f"saved:{path.name}")
 
 
 def _write_atomic(path: Path, write) -> None:
@@ -98,6 +133,13 @@ def _write_atomic(path: Path, write) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
 
 
 def _write_json(path: Path, obj: dict) -> None:
@@ -133,6 +175,13 @@ def _to_json(obj: Any, what: str, path: Path) -> str:
 def _require_folder(folder) -> Path:
     folder = Path(folder)
     if not folder.exists():
+        moved = sorted(folder.parent.glob(OLD_FOLDER.format(folder.name) + "*"))
+        if moved:  # a save killed between its two renames
+            raise CheckpointError(f"checkpoint folder {folder} does not exist: a save into it "
+                                  f"was interrupted (or is under way), and the checkpoint "
+                                  f"before it is "
+                                  f"{moved[-1]}; the same `worldsim train` command puts it "
+                                  f"back (or rename it to {folder})")
         raise CheckpointError(f"checkpoint folder {folder} does not exist")
     if not folder.is_dir():
         raise CheckpointError(f"checkpoint {folder} is not a folder (expected a folder "
@@ -199,6 +248,11 @@ def _check_state_dict(path: Path, got: dict[str, torch.Tensor], want: dict[str, 
                  for k in wrong[:SHOW_KEYS]]
         more = f" and {len(wrong) - SHOW_KEYS} more" if len(wrong) > SHOW_KEYS else ""
         problems.append("shape mismatch: " + "; ".join(shown) + more)
+    if wrong:  # the sizes differ: say so first, then the details
+        sizes = [sum(t.numel() for t in d.values()) / 1e6 for d in (got, want)]
+        problems.insert(0, f"the sizes differ: {path.name} holds a model of {sizes[0]:.2f}M "
+                           f"parameters, {CONFIG_FILE} describes one of {sizes[1]:.2f}M (is "
+                           f"{CONFIG_FILE} from another preset or run?)")
     if problems:
         raise CheckpointError(f"{path} does not fit the model described by its {CONFIG_FILE}: "
                               + " | ".join(problems))
@@ -207,25 +261,32 @@ def _check_state_dict(path: Path, got: dict[str, torch.Tensor], want: dict[str, 
 # ---------------------------------------------------------------- the model
 
 
+def _tagged(header: dict[str, str], save_id: str | None) -> dict[str, str]:
+    return dict(header, save_id=save_id) if save_id else header
+
+
 def save_model(folder, model: WorldModel, meta: dict | None = None,
-               dtype: torch.dtype | None = None) -> Path:
+               dtype: torch.dtype | None = None, save_id: str | None = None) -> Path:
     """Write ``model.safetensors`` and ``config.json`` into ``folder`` (created if needed).
 
     ``meta`` is free JSON about how the model was made (data, steps, preset, time,
     hardware); it comes back from :func:`load_model`. ``dtype`` (e.g. ``torch.float16``)
     stores floating-point tensors at that precision, half the size for shipping; loading
-    casts them back to the model's float32. Returns the folder.
+    casts them back to the model's float32. ``save_id`` marks both files as parts of one
+    save (see :func:`save_checkpoint`). Returns the folder.
     """
     folder = Path(folder)
     doc = {"format": MODEL_FORMAT, "version": MODEL_VERSION,
            "config": model.cfg.to_dict(), "meta": dict(meta or {})}
+    if save_id:
+        doc["save_id"] = save_id
     _to_json(doc, "meta", folder / CONFIG_FILE)  # fail before writing anything
     folder.mkdir(parents=True, exist_ok=True)
     state = model.state_dict()
     if dtype is not None:
         state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
     _write_tensors(folder / WEIGHTS_FILE, state,
-                   {"format": MODEL_FORMAT, "version": str(MODEL_VERSION)})
+                   _tagged({"format": MODEL_FORMAT, "version": str(MODEL_VERSION)}, save_id))
     _write_json(folder / CONFIG_FILE, doc)
     return folder
 
@@ -273,7 +334,7 @@ def load_model(folder, device="cpu", world: str | None = None, image_size: int |
     cfg, meta = read_config(folder)
     _check_expected(folder, cfg, world, image_size, action_nvec)
     weights = _require_file(folder, WEIGHTS_FILE, "the model's weights")
-    device = torch.device(device)
+    device = check_device(device)
     model = WorldModel(cfg).to(device)
     state, header = _read_tensors(weights, device=str(device))
     if header.get("format", MODEL_FORMAT) != MODEL_FORMAT:
@@ -286,7 +347,7 @@ def load_model(folder, device="cpu", world: str | None = None, image_size: int |
 # ---------------------------------------------------------------- start contexts
 
 
-def save_starts(folder, frames, actions) -> Path:
+def save_starts(folder, frames, actions, save_id: str | None = None) -> Path:
     """Write the start contexts of a model's dreams: ``frames`` (N, K, H, W, 3) uint8 of
     real play and ``actions`` (N, K-1, A), the actions taken between them."""
     frames = torch.as_tensor(frames)
@@ -300,7 +361,8 @@ def save_starts(folder, frames, actions) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / STARTS_FILE
-    _write_tensors(path, {"frames": frames, "actions": actions}, {"format": STARTS_FORMAT})
+    _write_tensors(path, {"frames": frames, "actions": actions},
+                   _tagged({"format": STARTS_FORMAT}, save_id))
     return path
 
 
@@ -356,10 +418,12 @@ def _decode(record, tensors: dict[str, torch.Tensor], path: Path):
     raise CheckpointError(f"{path}: unknown optimizer entry tag {tag!r}")
 
 
-def save_training_state(folder, optimizer: torch.optim.Optimizer, step: int, extra: dict) -> None:
+def save_training_state(folder, optimizer: torch.optim.Optimizer, step: int, extra: dict,
+                        save_id: str | None = None) -> None:
     """Write what resuming needs beside the model: ``optimizer.safetensors`` (every tensor
     of the optimizer's state) and ``training.json`` (everything else, ``step`` and ``extra``,
-    e.g. data-order RNG state and the run's arguments, as JSON)."""
+    e.g. data-order RNG state and the run's arguments, as JSON). Both carry ``save_id``
+    (a new one if not given)."""
     folder = Path(folder)
     sd = optimizer.state_dict()
     tensors: dict[str, torch.Tensor] = {}
@@ -367,7 +431,7 @@ def save_training_state(folder, optimizer: torch.optim.Optimizer, step: int, ext
              for pid, entries in sd["state"].items()}
     groups = [{key: _encode(v, f"param_groups.{g}.{key}", tensors) for key, v in group.items()}
               for g, group in enumerate(sd["param_groups"])]
-    save_id = uuid.uuid4().hex
+    save_id = save_id or uuid.uuid4().hex
     doc = {"format": TRAINING_FORMAT, "version": TRAINING_VERSION, "save_id": save_id,
            "step": int(step), "extra": dict(extra or {}),
            "optimizer": {"type": type(optimizer).__name__, "param_groups": groups, "state": state}}
@@ -387,11 +451,9 @@ def load_training_state(folder, optimizer: torch.optim.Optimizer) -> tuple[int, 
     tpath = _require_file(folder, OPTIMIZER_FILE, "the optimizer's tensors")
     doc = _read_json(path, TRAINING_FORMAT, TRAINING_VERSION)
     tensors, header = _read_tensors(tpath)
-    if header.get("save_id") != doc.get("save_id"):
-        raise CheckpointError(f"{tpath} and {path} come from different saves (save_id "
-                              f"{header.get('save_id')!r} vs {doc.get('save_id')!r}); was a save interrupted?")
     if not isinstance(doc.get("step"), int) or not isinstance(doc.get("extra", {}), dict):
         raise CheckpointError(f"{path} needs an integer \"step\" and an \"extra\" object")
+    _check_one_save(folder, doc, header)
     opt = doc.get("optimizer")
     if not isinstance(opt, dict) or not isinstance(opt.get("param_groups"), list) \
             or not isinstance(opt.get("state"), dict):
@@ -429,3 +491,102 @@ def load_training_state(folder, optimizer: torch.optim.Optimizer) -> tuple[int, 
     except (ValueError, KeyError, RuntimeError) as exc:
         raise CheckpointError(f"{path} does not fit this optimizer: {exc}") from exc
     return int(doc["step"]), doc.get("extra", {})
+
+
+# ---------------------------------------------------------------- a training run's checkpoint
+
+
+def _header(path: Path) -> dict[str, str]:
+    """The string header of a safetensors file, without reading its tensors."""
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            return fh.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path} is not a readable safetensors file (truncated or "
+                              f"corrupt?): {exc}") from exc
+
+
+def _check_one_save(folder: Path, training: dict, optimizer_header: dict) -> None:
+    """Refuse a folder whose files come from different saves: by their ``save_id`` (files
+    written before save ids were shared carry none) and by the step that ``config.json``
+    and ``training.json`` record."""
+    ids = {TRAINING_FILE: training.get("save_id"), OPTIMIZER_FILE: optimizer_header.get("save_id")}
+    for name in (WEIGHTS_FILE, STARTS_FILE):
+        if (folder / name).is_file():
+            ids[name] = _header(folder / name).get("save_id")
+    meta: dict = {}
+    if (folder / CONFIG_FILE).is_file():
+        doc = _read_json(folder / CONFIG_FILE, MODEL_FORMAT, MODEL_VERSION)
+        ids[CONFIG_FILE] = doc.get("save_id")
+        meta = doc.get("meta") if isinstance(doc.get("meta"), dict) else {}
+    problems = []
+    known = {name: i for name, i in ids.items() if i is not None}
+    if len(set(known.values())) > 1:
+        problems.append(", ".join(f"{name} of save {i[:8]}" for name, i in known.items()))
+    phase, step = training.get("extra", {}).get("phase"), training.get("step")
+    if (meta.get("step") is not None and meta["step"] != step) or \
+            (meta.get("phase") is not None and phase is not None and meta["phase"] != phase):
+        problems.append(f"{CONFIG_FILE} at {meta.get('phase')} step {meta.get('step')}, "
+                        f"{TRAINING_FILE} at {phase} step {step}")
+    if problems:
+        raise CheckpointError(
+            f"{folder} holds files of different saves ({'; '.join(problems)}): a save was "
+            f"interrupted while an older worldsim wrote its files one by one. To go on from "
+            f"its weights ({WEIGHTS_FILE} and {CONFIG_FILE}) with a fresh optimizer, delete "
+            f"{folder / TRAINING_FILE} and {folder / OPTIMIZER_FILE}; or start again with "
+            f"another --out")
+
+
+def save_checkpoint(folder, model: WorldModel, meta: dict, optimizer: torch.optim.Optimizer,
+                    step: int, extra: dict, starts=None) -> Path:
+    """Write a resumable checkpoint as one unit: the model (:func:`save_model`), the start
+    contexts ``starts`` = (frames, actions) if given (:func:`save_starts`) and the training
+    state (:func:`save_training_state`), all with one ``save_id``, into a fresh folder
+    beside ``folder`` that then takes its place. Killed at any instant, ``folder`` is the
+    previous checkpoint or this one (after :func:`recover_checkpoint`), never a mix."""
+    folder = Path(folder)
+    save_id = uuid.uuid4().hex
+    tmp = folder.with_name(TEMP_FOLDER.format(folder.name) + str(os.getpid()))
+    old = folder.with_name(OLD_FOLDER.format(folder.name) + str(os.getpid()))
+    for stale in (tmp, old):
+        _remove(stale)
+    try:
+        tmp.mkdir(parents=True)
+        if starts is not None:
+            save_starts(tmp, *starts, save_id=save_id)
+        save_model(tmp, model, meta, save_id=save_id)
+        save_training_state(tmp, optimizer, step, extra, save_id=save_id)
+        if folder.exists():
+            os.replace(folder, old)
+            fault_point("swap:moved-old")
+        os.replace(tmp, folder)
+        _fsync_folder(folder.parent)
+        fault_point("swap:done")
+        _remove(old)
+    finally:
+        _remove(tmp)
+    return folder
+
+
+def recover_checkpoint(folder) -> list[str]:
+    """Undo what an interrupted :func:`save_checkpoint` left: the checkpoint it had moved
+    aside goes back in place if the new one had not taken it, and unfinished folders and
+    temporary files (also those of older worldsims' saves inside ``folder``) are deleted.
+    Returns a sentence for each thing done that a person should know of."""
+    folder = Path(folder)
+    if not folder.parent.is_dir():
+        return []
+    said = []
+    moved = sorted(folder.parent.glob(OLD_FOLDER.format(folder.name) + "*"),
+                   key=lambda p: p.stat().st_mtime)
+    if moved and not folder.exists():
+        os.replace(moved.pop(), folder)
+        _fsync_folder(folder.parent)
+        said.append(f"a save was interrupted before it was complete; went back to the "
+                    f"checkpoint before it in {folder}")
+    for leftover in moved + list(folder.parent.glob(TEMP_FOLDER.format(folder.name) + "*")):
+        _remove(leftover)
+    if folder.is_dir():
+        for leftover in folder.glob(".*.tmp"):
+            _remove(leftover)
+    return said

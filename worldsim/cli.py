@@ -1,10 +1,19 @@
-"""The ``worldsim`` command. Subcommands import their modules lazily, so ``--help`` is fast."""
+"""The ``worldsim`` command. Subcommands import their modules lazily, so ``--help`` is fast.
+
+Exit codes, the same for every subcommand: 0 done; 1 failed while running (no display, an
+error inside); 2 refused its input (arguments, data, a checkpoint, a device), with one
+line that says why; 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM) stopped by
+a signal, with what was done saved. A subcommand refuses input by returning 2 or by
+raising ``SystemExit("worldsim NAME: why")``, which this command prints and turns into 2.
+"""
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
 
+
+USAGE = 2  # the exit code of refused input (argparse's too)
 
 # command: (module with a main(argv), what it does); modules are imported only when run
 COMMANDS = {
@@ -32,7 +41,19 @@ def main(argv=None) -> int:
         return 0
     ns = parser.parse_args(argv[:1])
     module = importlib.import_module(COMMANDS[ns.command][0])
-    return module.main(argv[1:])
+    try:
+        return module.main(argv[1:])
+    except SystemExit as exc:
+        if isinstance(exc.code, str):  # a refusal, worded by the subcommand
+            print(exc.code, file=sys.stderr)
+            return USAGE
+        raise
+    except ValueError as exc:
+        device = sys.modules.get("worldsim.device")  # (imported by whatever could raise it)
+        if device is None or not isinstance(exc, device.DeviceError):
+            raise
+        print(f"worldsim {ns.command}: {exc}", file=sys.stderr)  # from a model loaded below
+        return USAGE
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import os
 import re
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,20 +95,26 @@ def save_episode(path: str | Path, episode: Episode) -> int:
     return path.stat().st_size
 
 
+# what reading a damaged file raises: a truncated or foreign zip, a missing array, a bad
+# header or CRC, a flipped bit inside a compressed stream (zlib.error)
+_READ_ERRORS = (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
+
+
 def _open(path: Path):
     try:
         return np.load(path, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except _READ_ERRORS as exc:
         raise EpisodeError(f"{path}: not a readable episode file ({exc})") from exc
 
 
 def read_meta(path: str | Path) -> dict[str, Any]:
-    """An episode file's metadata, without reading its frames."""
+    """An episode file's metadata, without reading its frames (:func:`load_episode` reads
+    and so checks everything)."""
     path = Path(path)
     with _open(path) as z:
         try:
             return json.loads(str(z["meta"]))
-        except (KeyError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        except _READ_ERRORS as exc:
             raise EpisodeError(f"{path}: no readable metadata ({exc})") from exc
 
 
@@ -125,7 +132,7 @@ def load_episode(path: str | Path, frames: bool = True) -> Episode:
                           meta=json.loads(str(z["meta"])))
             arrays["frames"] = (z["frames"] if frames
                                 else np.zeros((len(actions) + 1, 0, 0, 3), np.uint8))
-        except (KeyError, ValueError, zipfile.BadZipFile, EOFError, OSError) as exc:
+        except _READ_ERRORS as exc:
             raise EpisodeError(f"{path}: corrupt or incomplete episode file ({exc})") from exc
     try:
         return Episode(**arrays)

@@ -5,7 +5,8 @@
 - One AdamW optimiser over the whole model; in the autoencoder phase only the
   autoencoder receives gradients, in the dynamics phase only the dynamics model.
 - The run folder holds ``model/`` (a checkpoint: ``model.safetensors`` + ``config.json``,
-  plus the optimiser and training state) written atomically every ``--ckpt-every`` steps,
+  plus the optimiser and training state) written every ``--ckpt-every`` steps as one unit
+  (a fresh folder that takes the old one's place; see :func:`save_checkpoint`),
   ``samples/`` (reconstruction grids and open-loop rollout videos) and ``log.jsonl``.
 - Killed at any moment and started again with the same command, it resumes from the last
   checkpoint: model, optimiser, phase and step. The data order is a function of (seed,
@@ -34,12 +35,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import (load_model, load_training_state, save_model, save_starts,
-                         save_training_state)
+from .checkpoint import (fault_point, load_model, load_training_state, recover_checkpoint,
+                         save_checkpoint)
 from .config import preset
 from .data import WindowDataset, reward_values
+from .device import check_device
 from .flow import flow_loss
 from .dynamics import classes_for, reward_classes
+from .interrupt import GracefulStop
 from .model import WorldModel
 from .video import write_video
 
@@ -170,7 +173,7 @@ def write_samples(model: WorldModel, data: WindowDataset, folder: Path, tag: str
     """A reconstruction grid PNG and an open-loop rollout mp4 (real | dream); returns PSNRs."""
     from PIL import Image
 
-    from .sampler import LatentRollout
+    from .sampler import GeneratorNoise, LatentRollout
 
     folder.mkdir(parents=True, exist_ok=True)
     model.eval()
@@ -190,8 +193,10 @@ def write_samples(model: WorldModel, data: WindowDataset, folder: Path, tag: str
             frames_np = episode["frames"]
             actions = torch.from_numpy(episode["actions"]).to(device)
             real = torch.from_numpy(frames_np).to(device)
+            # its own noise, so that a resumed run scores what an uninterrupted one does
+            noise = GeneratorNoise(torch.Generator(device=device).manual_seed(0))
             roll = LatentRollout(model.dynamics, ctx, model.cfg.flow.sampling_steps,
-                                 model.cfg.flow.context_noise)
+                                 model.cfg.flow.context_noise, noise)
             latents = ae.encode(ae.to_float(real[None, :ctx]))
             led = torch.cat([torch.full_like(actions[None, :1], -1), actions[None, :ctx - 1]], 1)
             roll.reset(latents, led)
@@ -297,7 +302,11 @@ def new_config(args, world: str, nvec, size: int):
     return cfg
 
 
-def train(args) -> int:
+def train(args, stop: GracefulStop | None = None) -> int:
+    """Run ``worldsim train``; ``stop``, when it is requested (Ctrl-C), ends the run after
+    the step at hand with a checkpoint. Returns the exit code."""
+    stop = stop or GracefulStop()  # (never requested unless entered)
+    check_device(args.device)  # before any folder is made
     torch.set_num_threads(max(1, args.threads))
     dist = Distributed(args.device)
     out = Path(args.out)
@@ -313,6 +322,10 @@ def train(args) -> int:
         raise ValueError(f"--event-share must be in [0, 1], got {settings.event_share}")
 
     init = str(args.init) if args.init else None
+    if dist.main:  # a save killed half-way: back to the checkpoint before it
+        for note in recover_checkpoint(ckpt):
+            print(f"worldsim train: {note}")
+    dist.barrier()
     if (ckpt / "config.json").exists():
         model, meta = load_model(ckpt, device=dist.device)
         resumed = True
@@ -425,10 +438,11 @@ def train(args) -> int:
         else:
             step, extra = load_training_state(ckpt, opt)
         phase = extra.get("phase", "autoencoder")
-    elif resumed and old is None and meta.get("phase") in ("dynamics", "done"):
+    elif resumed and old is None and meta.get("phase") in PHASES:
         # weights without training state (--init, or a copied or exported model): the
-        # dynamics go on from their step with a fresh optimizer; the autoencoder is kept
-        phase, step = "dynamics", int(meta.get("step") or 0)
+        # phase goes on from its step with a fresh optimizer (a trained autoencoder is kept)
+        phase = "autoencoder" if meta["phase"] == "autoencoder" else "dynamics"
+        step = int(meta.get("step") or 0)
         extra = {"seconds": meta.get("seconds", 0.0), "changes": list(meta.get("changes", []))}
         changes.insert(0, f"weights from {init or ckpt} ({meta.get('exported_dtype', 'float32')}), "
                           "fresh optimizer")
@@ -461,10 +475,12 @@ def train(args) -> int:
     starts = (starts["frames"][:, :cfg.dynamics.context],
               starts["actions"][:, :cfg.dynamics.context - 1])
 
+    saved = [None]  # the phase and step this process saved last
+
     def checkpoint(phase_now, step_now):
-        if not dist.main:
+        if not dist.main or saved[0] == (phase_now, step_now):
             return
-        save_starts(ckpt, *starts)
+        saved[0] = (phase_now, step_now)
         elapsed = extra.get("seconds", 0.0) + time.time() - started
         meta = dict(meta_base, phase=phase_now, step=step_now, ae_steps=settings.ae_steps,
                     steps=settings.steps, batch=settings.batch,
@@ -473,8 +489,8 @@ def train(args) -> int:
             meta["changes"] = extra["changes"]
         if extra.get("init"):
             meta["init"] = extra["init"]
-        save_model(ckpt, model, meta)
-        save_training_state(ckpt, opt, step_now, dict(extra, phase=phase_now, seconds=elapsed))
+        save_checkpoint(ckpt, model, meta, opt, step_now,
+                        dict(extra, phase=phase_now, seconds=elapsed), starts)
 
     from tqdm import tqdm
 
@@ -492,6 +508,14 @@ def train(args) -> int:
                        unit="step", dynamic_ncols=True)
             tick, seen = time.time(), 0
             while step < total:
+                if dist.agree(stop.requested):  # Ctrl-C or SIGTERM: save the step reached
+                    checkpoint(phase_name, step)
+                    bar.close()
+                    if dist.main:
+                        print(f"worldsim train: interrupted ({stop.name}) at {phase_name} step "
+                              f"{step:,}, saved in {ckpt}; the same command goes on from there",
+                              file=sys.stderr)
+                    return stop.exit_code
                 rng = batch_rng(args.seed, phase_name, step, dist.rank)
                 batch = to_device(data.sample(
                     settings.batch, rng,
@@ -520,6 +544,7 @@ def train(args) -> int:
                     bar.set_postfix(loss=f"{loss.item():.4f}", samples_s=f"{rate:.0f}")
                     log.write(json.dumps({"phase": phase_name, "step": step,
                                           "loss": loss.item(), **parts}) + "\n")
+                fault_point("step")
                 if step % settings.ckpt_every == 0 and step < total:
                     checkpoint(phase_name, step)
                 if dist.main and settings.sample_every and step % settings.sample_every == 0:
@@ -626,8 +651,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    stop = GracefulStop()
     try:
-        return train(args)
+        with stop:
+            return train(args, stop)
     except (FileNotFoundError, ValueError) as exc:
         print(f"worldsim train: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # a second Ctrl-C, or one before training began
+        print(f"\nworldsim train: stopped at once; {Path(args.out) / 'model'} holds the last "
+              "checkpoint, whole (if any); the same command goes on from there", file=sys.stderr)
+        return stop.exit_code

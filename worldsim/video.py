@@ -34,7 +34,8 @@ def write_video(frames: np.ndarray, path, fps: int, gif_fallback: bool = False) 
     try:
         from moviepy import ImageSequenceClip
 
-        clip = ImageSequenceClip(list(frames), fps=fps)
+        # the duration given, or moviepy's rounding of it drops the last frame at times
+        clip = ImageSequenceClip(list(frames), fps=fps).with_duration(len(frames) / fps)
         clip.write_videofile(str(path), fps=fps, codec="libx264", audio=False, logger=None,
                              ffmpeg_params=["-pix_fmt", "yuv420p"])
         clip.close()

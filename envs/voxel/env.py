@@ -19,7 +19,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from ..seeding import Episodes
+from ..seeding import TEACHER_OPTIONS, Episodes, reset_options
 from ..window import HumanRenderMixin
 from . import actions as A
 from . import blocks as B
@@ -68,8 +68,8 @@ class VoxelWorldEnv(HumanRenderMixin, gym.Env):
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        options = reset_options(options, TEACHER_OPTIONS, "VoxelWorld")
         super().reset(seed=seed)
-        options = options or {}
         self.base_seed, self.episode = self._episodes.next(
             seed, options.get("episode"), lambda: self.np_random.integers(2**31))
         self.game = VoxelGame(episode_rng(self.base_seed, self.episode), self.shape)
