@@ -14,7 +14,8 @@ command resumes a killed run and, once the budget is spent, only evaluates). The
 (``WorldSimulator.step``, fp32) at batch 1 and batch 64 on ``--threads`` threads, and
 writes one row, ``benchmarks/results/design/<world>-<name>.json``, with the command that
 made it. ``table`` prints every row as markdown tables, one per world, and writes them to
-``benchmarks/results/design/README.md``.
+``benchmarks/results/design/README.md``; ``speed`` times the rows' dreams again, for when
+the machine was busy as they trained.
 """
 from __future__ import annotations
 
@@ -214,6 +215,25 @@ def table_lines(rows: list[dict]) -> list[str]:
     return lines
 
 
+def retime(args) -> int:
+    """Time the rows' dreams again (alone on the machine, unlike a training beside them)
+    and update their speed figures."""
+    from worldsim.checkpoint import load_model
+
+    for path in sorted(Path(args.results).glob("*.json")):
+        row = json.loads(path.read_text())
+        if args.names and row["name"] not in args.names:
+            continue
+        model, _ = load_model(Path(row["report"]).parent / "model")
+        row["speed"] = speed(model.eval(), args.threads)
+        path.write_text(json.dumps(row, indent=2) + "\n")
+        sp = row["speed"]
+        print(f"{path.name}: {sp['ms_per_frame_batch1']:.1f} ms/frame at batch 1, "
+              f"{sp['fps_batch64']:.0f} frames/s at batch 64 ({sp['threads']} threads, load "
+              f"average {sp['load_average']:.2f})")
+    return 0
+
+
 def table(args) -> int:
     rows = [json.loads(p.read_text()) for p in sorted(Path(args.results).glob("*.json"))]
     if not rows:
@@ -253,9 +273,13 @@ def main(argv=None) -> int:
     r.add_argument("--results", default=str(RESULTS))
     t = sub.add_parser("table", help="print (and write) the comparison of every row")
     t.add_argument("--results", default=str(RESULTS))
+    s = sub.add_parser("speed", help="time the rows' dreams again, alone on the machine")
+    s.add_argument("--results", default=str(RESULTS))
+    s.add_argument("--names", nargs="*", default=None, help="only these designs")
+    s.add_argument("--threads", type=int, default=2)
     args = p.parse_args(argv)
     args.argv = argv
-    return run(args) if args.command == "run" else table(args)
+    return {"run": run, "table": table, "speed": retime}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def fidelity_table(rows: list[tuple[str, dict]]) -> list[str]:
              "| --- | --- | --- | --- | --- | --- |"]
     for name, d in rows:
         lines.append(f"| {name} | {_pair(d, 'psnr')} | {_pair(d, 'changed_psnr')} | "
-                     f"{_pair(d, 'still_psnr')} ({d['still_share']:.0%}) | "
+                     f"{_pair(d, 'still_psnr')} ({d['still_share']:.1%}) | "
                      f"{_pair(d, 'ssim', _r)} | {_pair(d, 'sharpness', _r)} |")
     return lines
 

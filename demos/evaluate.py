@@ -57,7 +57,8 @@ HORIZONS = (1, 4, 16, 64)
 HOLD_REPORT = (1, 8, 32)  # no-op steps at which the hold section reports
 BATCH = 32
 GIF_ROLLOUTS = 4  # side-by-side rollouts per policy in the report's GIF
-GIF_ZOOM = 3
+GIF_ZOOM = 2
+GIF_STEPS = 32  # the GIF shows this many steps of each rollout (a few MB at most)
 GROUPS = {"voxel": {"movement": ("move", "strafe", "jump"), "camera": ("yaw", "pitch"),
                     "break/place": ("attack", "use"), "hotbar": ("hotbar",)}}
 EDGE_THRESHOLD = 24  # a pixel is an edge when a neighbour differs by more (0-255 grey levels)
@@ -533,7 +534,8 @@ def evaluate_policy(model, args, folder: str, sections, rng, out: Path | None,
         if out is not None:
             from demos.eval_report import rollout_gif
 
-            rollout_gif(roll, out / f"rollouts_{label}.gif", GIF_ROLLOUTS, GIF_ZOOM)
+            rollout_gif({k: v[:, :GIF_STEPS + 1] for k, v in roll.items()},
+                        out / f"rollouts_{label}.gif", GIF_ROLLOUTS, GIF_ZOOM)
     if "heads" in sections:
         # every held-out step with a reward or an ending, beside the random ones
         last = windows.transition_index(ctx - 1)

@@ -90,5 +90,8 @@ def test_design_bench_trains_evaluates_and_writes_a_row(tmp_path, capsys):
     again = json.loads((tmp_path / "results" / "voxel-tiny-test.json").read_text())
     assert again["trained"] == row["trained"]
     assert "has spent its budget" in capsys.readouterr().out
+    assert design_bench.main(["speed", "--results", str(tmp_path / "results"), "--threads", "1"]) == 0
+    retimed = json.loads((tmp_path / "results" / "voxel-tiny-test.json").read_text())
+    assert retimed["speed"]["threads"] == 1 and retimed["figures"] == again["figures"]
     assert design_bench.main(["table", "--results", str(tmp_path / "results")]) == 0
     assert "| tiny-test | uniform |" in (tmp_path / "results" / "README.md").read_text()
