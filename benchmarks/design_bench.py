@@ -31,6 +31,9 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
+# run as a script, this folder comes first on the path, and its `agents/` (results) would
+# hide the project's `agents` package
+sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results" / "design"
 EVAL_SECTIONS = "forced,rollout,hold,actions"  # what a row needs (no long dream, no heads)
 SPEED_BATCHES = (1, 64)
