@@ -106,6 +106,14 @@ def world_region(size: int = DEFAULT_SIZE) -> tuple[slice, slice]:
     return slice(0, unit * LOCAL_VIEW[1]), slice(0, unit * LOCAL_VIEW[0])
 
 
+def player_tile(size: int = DEFAULT_SIZE) -> tuple[slice, slice]:
+    """Where the player is drawn, (rows, columns): the centre tile of the view, which the map
+    scrolls under and the player never leaves."""
+    unit = size // VIEW_TILES[0]
+    row, col = LOCAL_VIEW[1] // 2, LOCAL_VIEW[0] // 2
+    return slice(row * unit, (row + 1) * unit), slice(col * unit, (col + 1) * unit)
+
+
 class _OrderedObjects:
     """The creatures of one chunk, iterated in the order they arrived (crafter's ``set``
     iterates in memory-address order, which differs from run to run)."""

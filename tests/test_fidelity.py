@@ -105,3 +105,13 @@ def test_hud_following_counts_items_invented_and_missed():
     assert u["game_changed"] == pytest.approx(1 / 3)
     assert u["dream_changed_game_kept"] == pytest.approx(1 / 2)
     assert u["game_changed_dream_kept"] == 1.0
+
+
+def test_crafter_shift_mask_leaves_out_the_player_and_the_inventory():
+    from demos.evaluate import shift_mask
+    from envs.crafter import player_tile, world_region
+
+    valid = shift_mask("crafter", 64)
+    assert not valid[player_tile(64)].any() and not valid[52:].any()
+    rows, cols = world_region(64)
+    assert valid[rows, cols].sum() == 49 * 63 - 7 * 7
