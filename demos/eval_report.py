@@ -117,11 +117,13 @@ def format_summary(result: dict) -> str:
                 shift_table(d["rollout"]["shift"]) + [""]
         if "hud" in d.get("rollout", {}):
             u = d["rollout"]["hud"]
-            lines += [f"HUD over {u['steps']}-step dreams ({u['rollouts']}): the game changed it in "
-                      f"{u['game_changed']:.0%}; the dream changed it where the game kept it in "
-                      f"{u['dream_changed_game_kept']:.0%} (an item or slot invented or lost) and "
-                      f"kept it where the game changed it in {u['game_changed_dream_kept']:.0%}; "
-                      f"HUD PSNR at the last step {_db(u['psnr'])} dB.", ""]
+            lines += [f"HUD over {u['steps']}-step dreams ({u['rollouts']}), step by step: the game "
+                      f"changed it at {u['game_changed']:.1%} of the steps; where the game kept it, "
+                      f"the dream changed it at {u['dream_changed_game_kept']:.1%} (an item or slot "
+                      f"invented or lost; {u['rollouts_with_invented']:.0%} of the dreams did so at "
+                      f"least once); where the game changed it, the dream kept it at "
+                      f"{u['game_changed_dream_kept']:.0%}; HUD PSNR at the last step "
+                      f"{_db(u['psnr'])} dB.", ""]
         if "heads" in d:
             h = d["heads"]
             lines += [f"Heads: reward precision {h['reward']['precision']:.2f}, recall "

@@ -253,16 +253,20 @@ def hud_changed(start: np.ndarray, later: np.ndarray, hud: np.ndarray) -> np.nda
 
 def hud_following(real: np.ndarray, dream: np.ndarray, hud: np.ndarray) -> dict:
     """Does the dream's HUD (inventory, hotbar) change when, and only when, the game's
-    does? Over rollouts (N, T + 1, H, W, 3): the share whose HUD the dream changed while
-    the game kept it (an item invented or lost), and the share the game changed that the
-    dream kept, by the last step; and the HUD's PSNR at it."""
-    real_c = hud_changed(real[:, 0], real[:, -1], hud)
-    dream_c = hud_changed(dream[:, 0], dream[:, -1], hud)
+    does? Over the steps of rollouts (N, T + 1, H, W, 3): the share of steps whose HUD the
+    game changed; of the steps the game kept it, the share the dream changed it (an item
+    invented or lost); of those it changed, the share the dream kept it; the share of
+    rollouts with at least one invented change; and the HUD's PSNR at the last step."""
+    n, t1 = real.shape[:2]
+    flat = lambda x: x.reshape(-1, *x.shape[2:])  # noqa: E731  (N, T, ...) -> (N*T, ...)
+    real_c = hud_changed(flat(real[:, :-1]), flat(real[:, 1:]), hud).reshape(n, t1 - 1)
+    dream_c = hud_changed(flat(dream[:, :-1]), flat(dream[:, 1:]), hud).reshape(n, t1 - 1)
+    invented = dream_c & ~real_c
     mask = torch.from_numpy(np.broadcast_to(hud, real[:, -1].shape[:-1]).copy())
-    return {"steps": int(real.shape[1] - 1), "rollouts": int(len(real)),
-            "game_changed": float(real_c.mean()),
-            "dream_changed_game_kept": float((dream_c & ~real_c).sum() / max((~real_c).sum(), 1)),
+    return {"steps": int(t1 - 1), "rollouts": int(n), "game_changed": float(real_c.mean()),
+            "dream_changed_game_kept": float(invented.sum() / max((~real_c).sum(), 1)),
             "game_changed_dream_kept": float((real_c & ~dream_c).sum() / max(real_c.sum(), 1)),
+            "rollouts_with_invented": float(invented.any(1).mean()),
             "psnr": psnr_of_mse(torch.from_numpy(dream[:, -1]), torch.from_numpy(real[:, -1]), mask)}
 
 

@@ -43,7 +43,7 @@ def test_eval_writes_a_report(tmp_path, capsys):
     for row in ("Autoencoder alone: frame", "## Held-out play: random", "## Held-out play: uniform",
                 "| teacher-forced |", "| open loop 16 |", "| open loop 64 |", "| turns |",
                 "## Standing still", "| **camera**", "| edge density |", "Heads: reward",
-                "HUD over 64-step dreams"):
+                "HUD over 64-step dreams (6), step by step"):
         assert row in text
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["policies"]) == {"random", "uniform"}
