@@ -1,6 +1,6 @@
 """Dream steps per second against batch size, beside the teacher game's steps per second.
 
-    python benchmarks/dream_speed.py                      # cpu preset, batches 1-256
+    python benchmarks/dream_speed.py                      # batches 1-256
     python benchmarks/dream_speed.py --device cuda        # batches up to 4096
     python benchmarks/dream_speed.py --checkpoint runs/voxel/model
 
@@ -12,6 +12,7 @@ from a little real play.
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -61,13 +62,15 @@ def teacher_rate(world: str, steps: int) -> float:
     return rate
 
 
-def dream_rate(checkpoint, world: str, batch: int, device: str, seconds: float) -> float:
+def dream_rate(checkpoint, world: str, batch: int, device: str, seconds: float,
+               precision: str = "auto") -> tuple[float, str]:
     from gymnasium.vector import AutoresetMode
 
     from envs.dream import DreamVectorEnv
 
-    venv = DreamVectorEnv(batch, world, checkpoint, device=device,
+    venv = DreamVectorEnv(batch, world, checkpoint, device=device, precision=precision,
                           autoreset_mode=AutoresetMode.SAME_STEP)
+    used = venv.dreams.sim.precision
     venv.reset(seed=0)
     venv.action_space.seed(0)
     actions = [venv.action_space.sample() for _ in range(8)]
@@ -81,14 +84,17 @@ def dream_rate(checkpoint, world: str, batch: int, device: str, seconds: float) 
         steps += 1
     elapsed = time.perf_counter() - start
     venv.close()
-    return steps * batch / elapsed
+    return steps * batch / elapsed, used
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--world", default="voxel", choices=["voxel", "crafter"])
     p.add_argument("--checkpoint", default=None)
-    p.add_argument("--preset", default="cpu")
+    p.add_argument("--preset", default="edit")
+    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                   help="auto: bf16 on GPUs, and for copy-and-edit models on CPUs with "
+                        "native bf16; else fp32")
     p.add_argument("--device", default="cpu")
     p.add_argument("--batches", type=int, nargs="+", default=None)
     p.add_argument("--seconds", type=float, default=3.0, help="timing per batch size")
@@ -109,11 +115,13 @@ def main(argv=None) -> int:
         teacher = teacher_rate(args.world, 2000)
         print(f"{args.world} dream ({label}) on {args.device}, {args.threads} threads; "
               f"teacher game: {teacher:,.0f} steps/s (one env, one process)")
-        print("| batch | dream steps/s | x teacher |")
-        print("| --- | --- | --- |")
+        print(f"load average {os.getloadavg()[0]:.2f}")
+        print("| batch | precision | dream steps/s | x teacher |")
+        print("| --- | --- | --- | --- |")
         for b in batches:
-            rate = dream_rate(checkpoint, args.world, b, args.device, args.seconds)
-            print(f"| {b} | {rate:,.0f} | {rate / teacher:.2f} |", flush=True)
+            rate, used = dream_rate(checkpoint, args.world, b, args.device, args.seconds,
+                                    args.precision)
+            print(f"| {b} | {used} | {rate:,.0f} | {rate / teacher:.2f} |", flush=True)
     return 0
 
 

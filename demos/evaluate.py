@@ -71,6 +71,11 @@ HOLD_WARMUP = 40  # at most this many random steps before a hold start, for vari
 HOLD_SETTLE = 12  # no-op steps before the context, so a jump or a fall has ended
 
 
+
+def _precision(device) -> str:
+    """float32 on CPUs (the same figures on every CPU, with native bf16 or not); bf16 on GPUs."""
+    return "fp32" if str(device).startswith("cpu") else "auto"
+
 def _stats(values) -> dict:
     v = torch.as_tensor(values).double()
     return {"mean": float(v.mean()), "std": float(v.std()) if len(v) > 1 else 0.0,
@@ -204,7 +209,7 @@ def teacher_forced(model, data: WindowDataset, index: np.ndarray, device) -> dic
     out = {k: [] for k in keys}
     for start in range(0, len(index), BATCH):
         w = data.gather(index[start:start + BATCH])
-        sim = WorldSimulator(model, len(w["frames"]), device)
+        sim = WorldSimulator(model, len(w["frames"]), device, precision=_precision(device))
         sim.reset(w["frames"][:, :ctx], w["actions"][:, :ctx - 1], seeds=index[start:start + BATCH])
         frames, reward, _, p_end = sim.step(w["actions"][:, ctx - 1])
         out["before"].append(w["frames"][:, ctx - 1])
@@ -232,7 +237,7 @@ def rollouts(model, data: WindowDataset, count: int, horizon: int, seed: int, de
     for start in range(0, len(index), BATCH):
         w = data.gather(index[start:start + BATCH])
         B = len(w["frames"])
-        sim = WorldSimulator(model, B, device)
+        sim = WorldSimulator(model, B, device, precision=_precision(device))
         sim.reset(w["frames"][:, :ctx], w["actions"][:, :ctx - 1], seeds=index[start:start + B])
         frames = [w["frames"][:, ctx - 1]]
         for t in range(horizon):
@@ -315,7 +320,7 @@ def hold_still(model, world: str, starts: int, steps: int, seed: int, device) ->
         contexts.append(frames[:ctx])
         truths.append(frames[ctx - 1:])  # the last context frame, then the game's next ones
     contexts, truths = np.stack(contexts), np.stack(truths)
-    sim = WorldSimulator(model, starts, device)
+    sim = WorldSimulator(model, starts, device, precision=_precision(device))
     sim.reset(contexts, np.broadcast_to(noop, (starts, ctx - 1, len(noop))).copy(),
               seeds=np.arange(starts) + seed)
     dream = [truths[:, 0]]
@@ -426,7 +431,7 @@ def long_rollout(model, data: WindowDataset, steps: int, seed: int, device,
     rng = np.random.default_rng(seed)
     w = data.gather(rng.integers(len(data), size=1))
     actions = np.concatenate([data.actions] * (steps // len(data.actions) + 1))[:steps]
-    sim = WorldSimulator(model, 1, device)
+    sim = WorldSimulator(model, 1, device, precision=_precision(device))
     sim.reset(w["frames"][:, :ctx], w["actions"][:, :ctx - 1], seeds=[seed])
     stats, chunk = [], []
     for t in tqdm(range(steps), desc="long rollout", unit="step", mininterval=5):

@@ -47,7 +47,7 @@ FPS_WINDOW = 30  # frames averaged for the HUD's frames-per-second figure
 class PlayApp:
     """The play loop. ``frame()`` runs one iteration, so tests can drive it step by step."""
 
-    def __init__(self, env, world_name: str, fps: int = 30, scale: int | None = None,
+    def __init__(self, env, world_name: str, fps: int = 60, scale: int | None = None,
                  seed: int | None = None, capture_mouse: bool = True,
                  real_factory=None, record_dir: str = ".", controls=None):
         import pygame
@@ -339,7 +339,7 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--scale", type=int, default=None,
                         help=f"window pixels per frame pixel (default: fit {DEFAULT_WINDOW} px)")
     parser.add_argument("--seed", type=int, default=None, help="world seed (default: random)")
-    parser.add_argument("--fps", type=int, default=30, help="target frames per second")
+    parser.add_argument("--fps", type=int, default=60, help="target frames per second")
     parser.add_argument("--max-frames", type=int, default=None,
                         help="quit after this many frames (for scripts and screenshots)")
     parser.add_argument("--screenshot", default=None,
@@ -381,7 +381,7 @@ def main(argv=None) -> int:
         from worldsim.bench import bf16_supported
         from worldsim.checkpoint import CheckpointError
 
-        try:  # bf16 where the CPU has it: the frame budget of 33 ms needs it on 2 cores
+        try:  # bf16 where the CPU has it: a frame has 16 ms on 2 cores
             env = DreamEnv(args.world, args.checkpoint, device=args.device,
                            sampling_steps=args.sampling_steps,
                            action_guidance=args.action_guidance,

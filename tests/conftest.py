@@ -7,3 +7,16 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def voxel_episodes(tmp_path_factory):
+    """Three short VoxelWorld episodes of explorer play, for tiny training runs."""
+    from demos.collect import collect
+
+    folder = tmp_path_factory.mktemp("voxel_episodes")
+    collect("voxel", "explorer", 3, 40, folder, progress=False)
+    return folder

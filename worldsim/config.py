@@ -73,11 +73,28 @@ class FlowConfig:
 
 
 @dataclass
+class EditorConfig:
+    """The copy-and-edit model (editor.py). Its model also reads from the other sections:
+    ``autoencoder.image_size``; ``dynamics``' action space, context, reward values and
+    event heads (``dynamics.chunk``: frames predicted one by one per training window, each
+    from the model's own predictions before it); ``flow.sampling_steps`` for its latent."""
+    features: int = 32  # channels of each frame's encoding (a quarter of the frame a side)
+    width: int = 48  # channels of the convolutions at that size
+    dim: int = 128  # token width of the transformer at half that size
+    depth: int = 2  # transformer blocks
+    heads: int = 4
+    latent_channels: int = 0  # channels of the change latent per token (0: deterministic)
+    prior_depth: int = 1  # transformer blocks of the latent's prior
+
+
+@dataclass
 class ModelConfig:
     world: str = "voxel"  # the teacher the model learned (refuses data of another world)
     autoencoder: AutoencoderConfig = field(default_factory=AutoencoderConfig)
     dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
     flow: FlowConfig = field(default_factory=FlowConfig)
+    # set: a copy-and-edit model (editor.py) instead of the autoencoder and latent dynamics
+    editor: EditorConfig | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -99,6 +116,8 @@ class ModelConfig:
             parts = {"autoencoder": build(AutoencoderConfig, d.pop("autoencoder")),
                      "dynamics": build(DynamicsConfig, d.pop("dynamics")),
                      "flow": build(FlowConfig, d.pop("flow"))}
+            editor = d.pop("editor", None)
+            parts["editor"] = None if editor is None else build(EditorConfig, editor)
         except KeyError as exc:
             raise ValueError(f"model config lacks the {exc} section") from exc
         unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
@@ -108,19 +127,27 @@ class ModelConfig:
 
 
 def preset(name: str, world: str = "voxel", action_nvec=None, image_size: int = 64) -> ModelConfig:
-    """A named preset for a world: ``tiny`` (tests), ``cpu`` (trainable and playable on
-    two cores), ``gpu`` (larger, trained on one GPU)."""
+    """A named preset for a world. Copy-and-edit models (editor.py): ``edit`` (trained and
+    played on two cores), ``edit-det`` (the same without the change latent: a deterministic
+    next-frame predictor), ``edit-tiny`` (tests). Autoencoder and latent dynamics:
+    ``tiny`` (tests), ``cpu`` (two cores), ``gpu`` (larger, trained on one GPU)."""
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; expected one of {sorted(PRESETS)}")
-    ae, dyn = PRESETS[name]
+    ae, dyn, *editor = PRESETS[name]
     cfg = ModelConfig(world=world, autoencoder=AutoencoderConfig(image_size=image_size, **ae),
-                      dynamics=DynamicsConfig(**dyn))
+                      dynamics=DynamicsConfig(**dyn),
+                      editor=EditorConfig(**editor[0]) if editor else None)
     if action_nvec is not None:
         cfg.dynamics.action_nvec = tuple(int(n) for n in action_nvec)
     return cfg
 
 
-PRESETS: dict[str, tuple[dict, dict]] = {
+EDIT_DYNAMICS = dict(context=4, chunk=2, event_heads="attention")
+PRESETS: dict[str, tuple] = {  # autoencoder, dynamics and (copy-and-edit models) editor
+    "edit": ({}, EDIT_DYNAMICS, dict(latent_channels=4)),
+    "edit-det": ({}, EDIT_DYNAMICS, dict(latent_channels=0)),
+    "edit-tiny": ({}, dict(context=2, chunk=2, event_heads="attention"),
+                  dict(features=8, width=16, dim=32, depth=1, heads=2, latent_channels=2)),
     "tiny": (dict(channels=(8, 16, 16), latent_channels=4),
              dict(dim=32, depth=2, heads=2, context=2, steer_kernel=3,
                   action_kernels=True, event_heads="attention")),

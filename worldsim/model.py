@@ -1,4 +1,5 @@
-"""WorldModel: the autoencoder and the dynamics model of one world, built from its config."""
+"""WorldModel: one world's model, built from its config: an autoencoder and latent dynamics,
+or a copy-and-edit model (editor.py)."""
 from __future__ import annotations
 
 from torch import nn
@@ -6,16 +7,27 @@ from torch import nn
 from .autoencoder import FrameAutoencoder
 from .config import ModelConfig
 from .dynamics import SpacetimeDiT, initialize_weights
+from .editor import CopyEditModel
 
 
 class WorldModel(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
+        if cfg.editor is not None:  # a copy-and-edit model
+            self.editor = CopyEditModel(cfg)
+            initialize_weights(self)
+            self.editor.init_weights()
+            return
         self.autoencoder = FrameAutoencoder(cfg.autoencoder)
         self.dynamics = SpacetimeDiT(cfg.dynamics, cfg.autoencoder.latent_channels,
                                      cfg.autoencoder.latent_size)
         initialize_weights(self)
+
+    @property
+    def is_editor(self) -> bool:
+        """A copy-and-edit model (editor.py) rather than an autoencoder and latent dynamics."""
+        return self.cfg.editor is not None
 
     @property
     def image_size(self) -> int:

@@ -29,7 +29,8 @@ import torch
 from torch import nn
 
 from .model import WorldModel
-from .sampler import KeyedNoise, LatentRollout
+from .editor import EditRollout, to_float, to_uint8
+from .sampler import EVENTS, KeyedNoise, LatentRollout
 
 TERMINATION_THRESHOLD = 0.5  # a dream ends when the termination head's probability passes this
 
@@ -56,6 +57,13 @@ def check_action_guidance(cfg, guidance: float) -> float:
                          "(`worldsim train --action-dropout 0.1`); this one never learned "
                          "to predict a frame without its action")
     return guidance
+
+
+def cpu_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX): a copy-and-edit
+    model's batch of 256 dreams then steps 1.6 times as fast as in float32."""
+    check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+    return bool(check()) if check is not None else False
 
 
 def _tensor(x, name: str, device, dtype=None) -> torch.Tensor:
@@ -87,6 +95,11 @@ def _compiled(model: WorldModel) -> WorldModel:
     run through ``torch.compile``: a dream step on the CPU is mostly many small operations,
     which compiled code fuses. The blocks share their code, so they compile once per shape
     (about a minute on 2 cores the first time, seconds later from torch's on-disk cache)."""
+    if model.is_editor:
+        editor = model.editor
+        editor.core = torch.compile(editor.core, dynamic=False)
+        editor.decode = torch.compile(editor.decode, dynamic=False)
+        return model
     blocks = model.dynamics.blocks
     for i, block in enumerate(blocks):
         blocks[i] = torch.compile(block, dynamic=False)
@@ -106,8 +119,9 @@ class WorldSimulator:
             raise ValueError(f"precision must be auto, fp32 or bf16, got {precision!r}")
         self.device = torch.device(device) if device is not None else \
             next(model.parameters()).device
-        if precision == "auto":
-            precision = "bf16" if self.device.type == "cuda" else "fp32"
+        if precision == "auto":  # bf16 where the chip computes it natively
+            precision = "bf16" if self.device.type == "cuda" or (
+                model.is_editor and cpu_bf16()) else "fp32"
         self.precision = precision
         if precision == "bf16":
             model = _bf16_weights(model)
@@ -141,9 +155,14 @@ class WorldSimulator:
         self.reward_offsets = None if offsets is None else \
             torch.tensor(offsets, dtype=torch.float32, device=self.device)
         self.noise = KeyedNoise(self.batch_size, self.device)
-        self.rollout = LatentRollout(model.dynamics, self.context, self.sampling_steps,
-                                     self.context_noise, self.noise, self.action_guidance,
-                                     events)
+        if model.is_editor:  # reward and termination come with the frame's tokens
+            if events not in EVENTS:
+                raise ValueError(f"events must be one of {EVENTS}, got {events!r}")
+            self.rollout = EditRollout(model.editor, self.sampling_steps, self.noise)
+        else:
+            self.rollout = LatentRollout(model.dynamics, self.context, self.sampling_steps,
+                                         self.context_noise, self.noise,
+                                         self.action_guidance, events)
         self.events = events
         self.started = False
 
@@ -229,14 +248,19 @@ class WorldSimulator:
                              f"got {len(seeds_t)}")
         if R == 0:
             return f[:, -1]
-        ae = self.model.autoencoder
         self.noise.seed(rows_t, seeds_t)
+        restart = None if (rows is None or not self.started) else rows_t
+        if self.model.is_editor:
+            with self._autocast():
+                self.rollout.reset(to_float(f), rows=restart)
+            self.started = True
+            return f[:, -1]
+        ae = self.model.autoencoder
         none = torch.full_like(a[:, :1], -1)
         led_to = torch.cat([none, a], 1)
         with self._autocast():
             latents = ae.encode(ae.to_float(f)).float()
-            self.rollout.reset(latents, led_to,
-                               rows=None if (rows is None or not self.started) else rows_t)
+            self.rollout.reset(latents, led_to, rows=restart)
         self.started = True
         return f[:, -1]
 
@@ -251,10 +275,14 @@ class WorldSimulator:
         if not self.started:
             raise RuntimeError("reset() the simulator with start contexts before step()")
         act = self.check_actions(actions, self.batch_size)
-        ae = self.model.autoencoder
         with self._autocast():
-            z, reward, p_end = self.rollout.step(act)
-            frames = ae.to_uint8(ae.decode(z))
+            if self.model.is_editor:
+                frame, reward, p_end = self.rollout.step(act)
+                frames = to_uint8(frame)
+            else:
+                z, reward, p_end = self.rollout.step(act)
+                ae = self.model.autoencoder
+                frames = ae.to_uint8(ae.decode(z))
         p_end = p_end.float()
         reward = reward.float()
         if reward.dim() == 2:  # a classifying head's logits over the model's reward values

@@ -42,6 +42,7 @@ from .data import WindowDataset, reward_values
 from .device import check_device
 from .flow import flow_loss
 from .dynamics import classes_for, reward_classes
+from .editor import EditRollout, editor_loss, to_float, to_uint8
 from .interrupt import GracefulStop
 from .model import WorldModel
 from .video import write_video
@@ -72,6 +73,13 @@ DEFAULTS = {  # per preset: autoencoder steps, dynamics steps, batch, learning r
     "tiny": TrainSettings(ae_steps=20, steps=20, batch=4, lr=1e-3, ckpt_every=10, sample_every=0),
     "cpu": TrainSettings(ae_steps=8000, steps=20000, batch=16, lr=3e-4, ckpt_every=500,
                          sample_every=2000),
+    # copy-and-edit models have no autoencoder phase
+    "edit": TrainSettings(ae_steps=0, steps=30000, batch=32, lr=6e-4, ckpt_every=500,
+                          sample_every=2000),
+    "edit-det": TrainSettings(ae_steps=0, steps=30000, batch=32, lr=6e-4, ckpt_every=500,
+                              sample_every=2000),
+    "edit-tiny": TrainSettings(ae_steps=0, steps=20, batch=4, lr=1e-3, ckpt_every=10,
+                               sample_every=0),
     "gpu": TrainSettings(ae_steps=6000, steps=60000, batch=64, lr=3e-4, ckpt_every=2000,
                          sample_every=5000),
 }
@@ -148,6 +156,17 @@ class AutoencoderLoss(torch.nn.Module):
         return loss
 
 
+class EditorLoss(torch.nn.Module):
+    """The copy-and-edit model's loss (editor.py), as a module for DDP."""
+
+    def __init__(self, model: WorldModel):
+        super().__init__()
+        self.editor = model.editor
+
+    def forward(self, frames, actions, rewards, terminated, generator=None):
+        return editor_loss(self.editor, frames, actions, rewards, terminated, generator)
+
+
 class DynamicsLoss(torch.nn.Module):
     def __init__(self, model: WorldModel):
         super().__init__()
@@ -181,11 +200,12 @@ def write_samples(model: WorldModel, data: WindowDataset, folder: Path, tag: str
     out = {}
     with torch.no_grad():
         frames = torch.from_numpy(data.sample(8, rng)["frames"][:, 0]).to(device)
-        ae = model.autoencoder
-        recon = ae.to_uint8(ae(ae.to_float(frames)))
-        out["recon_psnr"] = psnr(recon, frames)
-        grid = torch.cat([torch.cat(list(frames), 1), torch.cat(list(recon), 1)], 0)
-        Image.fromarray(grid.cpu().numpy()).save(folder / f"recon_{tag}.png")
+        if not model.is_editor:  # (a copy-and-edit model has nothing to reconstruct)
+            ae = model.autoencoder
+            recon = ae.to_uint8(ae(ae.to_float(frames)))
+            out["recon_psnr"] = psnr(recon, frames)
+            grid = torch.cat([torch.cat(list(frames), 1), torch.cat(list(recon), 1)], 0)
+            Image.fromarray(grid.cpu().numpy()).save(folder / f"recon_{tag}.png")
         ctx = model.cfg.dynamics.context
         # as long a rollout as the episodes allow (every episode holds at least one window)
         episode = data.segment(min(ctx + rollout_steps, data.longest), rng)
@@ -195,15 +215,22 @@ def write_samples(model: WorldModel, data: WindowDataset, folder: Path, tag: str
             real = torch.from_numpy(frames_np).to(device)
             # its own noise, so that a resumed run scores what an uninterrupted one does
             noise = GeneratorNoise(torch.Generator(device=device).manual_seed(0))
-            roll = LatentRollout(model.dynamics, ctx, model.cfg.flow.sampling_steps,
-                                 model.cfg.flow.context_noise, noise)
-            latents = ae.encode(ae.to_float(real[None, :ctx]))
-            led = torch.cat([torch.full_like(actions[None, :1], -1), actions[None, :ctx - 1]], 1)
-            roll.reset(latents, led)
             dream = []
-            for t in range(ctx - 1, len(actions)):
-                z, _, _ = roll.step(actions[None, t])
-                dream.append(ae.to_uint8(ae.decode(z))[0])
+            if model.is_editor:
+                roll = EditRollout(model.editor, model.cfg.flow.sampling_steps, noise)
+                roll.reset(to_float(real[None, :ctx]))
+                for t in range(ctx - 1, len(actions)):
+                    dream.append(to_uint8(roll.step(actions[None, t])[0])[0])
+            else:
+                roll = LatentRollout(model.dynamics, ctx, model.cfg.flow.sampling_steps,
+                                     model.cfg.flow.context_noise, noise)
+                latents = ae.encode(ae.to_float(real[None, :ctx]))
+                led = torch.cat([torch.full_like(actions[None, :1], -1),
+                                 actions[None, :ctx - 1]], 1)
+                roll.reset(latents, led)
+                for t in range(ctx - 1, len(actions)):
+                    z, _, _ = roll.step(actions[None, t])
+                    dream.append(ae.to_uint8(ae.decode(z))[0])
             dream = torch.stack(dream)
             truth = real[ctx:]
             out["next_frame_psnr"] = psnr(dream[:1], truth[:1])
@@ -359,6 +386,9 @@ def train(args, stop: GracefulStop | None = None) -> int:
                          f"{model.image_size}px, but {' '.join(args.data)} holds {world!r} at {size}px")
     changes = []
     old = None  # with --new-dynamics: the model whose autoencoder the new one keeps
+    if resumed and args.new_dynamics and (model.is_editor or preset(args.preset).editor):
+        raise ValueError("--new-dynamics gives an autoencoder model new latent dynamics; a "
+                         "copy-and-edit model has neither: start a new run instead")
     if resumed and args.new_dynamics:
         if meta.get("phase") == "autoencoder":
             raise ValueError(f"{ckpt} has not finished training its autoencoder; "
@@ -385,6 +415,14 @@ def train(args, stop: GracefulStop | None = None) -> int:
             changes.append(f"event_heads {before.event_heads} -> {args.event_heads}")
     model.train()
     cfg = model.cfg
+    if model.is_editor:
+        given = [flag for flag, value in (
+            ("--action-dropout", args.action_dropout), ("--context-loss-weight",
+            args.context_loss_weight), ("--steer-kernel", args.steer_kernel),
+            ("--action-kernels", args.action_kernels or None)) if value is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)} belong to latent-dynamics models (presets "
+                             "tiny, cpu, gpu); a copy-and-edit model has no use for them")
     if resumed and meta.get("phase") != "autoencoder" and \
             meta.get("event_share", 0.0) != settings.event_share:  # (uniform batches before it)
         changes.append(f"event_share {meta.get('event_share', 0.0)} -> {settings.event_share}")
@@ -446,6 +484,10 @@ def train(args, stop: GracefulStop | None = None) -> int:
         extra = {"seconds": meta.get("seconds", 0.0), "changes": list(meta.get("changes", []))}
         changes.insert(0, f"weights from {init or ckpt} ({meta.get('exported_dtype', 'float32')}), "
                           "fresh optimizer")
+    if model.is_editor:  # nothing to train before the dynamics
+        settings.ae_steps = 0
+        if phase == "autoencoder":
+            phase, step = "dynamics", 0
     if phase == "done" and step < settings.steps:  # a finished run given more --steps
         phase = "dynamics"
     if init is not None:
@@ -501,6 +543,8 @@ def train(args, stop: GracefulStop | None = None) -> int:
                 continue
             if phase_name == "autoencoder":
                 module = dist.wrap(AutoencoderLoss(model.autoencoder))
+            elif model.is_editor:
+                module = dist.wrap(EditorLoss(model))
             else:
                 model.autoencoder.requires_grad_(False)  # frozen: only the dynamics learn
                 module = dist.wrap(DynamicsLoss(model))

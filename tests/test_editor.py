@@ -1,0 +1,168 @@
+"""The copy-and-edit model (worldsim/editor.py): exact copies, whole-pixel warps, learning
+a motion from play, and training, resuming and loading as the other presets."""
+import numpy as np
+import pytest
+import torch
+
+from worldsim import train as T
+from worldsim.checkpoint import load_model
+from worldsim.config import ModelConfig, preset
+from worldsim.editor import editor_loss, round_st, to_float, to_uint8, warp
+from worldsim.model import WorldModel
+from worldsim.simulator import WorldSimulator
+
+torch.set_num_threads(1)
+
+
+def _frames(seed=0, n=1, size=64):
+    return torch.from_numpy(np.random.default_rng(seed).integers(
+        0, 256, (n, size, size, 3), dtype=np.uint8))
+
+
+@pytest.mark.parametrize("name,precision", [("edit-tiny", "fp32"), ("edit-det", "fp32"),
+                                            ("edit", "fp32"), ("edit", "bf16")])
+def test_untrained_model_keeps_a_still_scene_identical_for_100_steps(name, precision):
+    torch.manual_seed(0)
+    model = WorldModel(preset(name, world="voxel"))
+    K = model.cfg.dynamics.context
+    start = _frames(1, 2)  # two scenes, each still (its context frames all alike)
+    sim = WorldSimulator(model, batch_size=2, precision=precision)
+    sim.reset(start[:, None].repeat(1, K, 1, 1, 1), torch.zeros(2, K - 1, 8, dtype=torch.long),
+              seeds=[0, 1])
+    noop = torch.tensor([[1, 1, 0, 4, 4, 0, 0, 0]] * 2)
+    for _ in range(100):
+        frames = sim.step(noop)[0]
+    assert torch.equal(frames, start)
+
+
+@pytest.mark.parametrize("dx,dy", [(3, 0), (-5, 2), (0, -7)])
+def test_warping_by_a_whole_pixel_shift_moves_the_frame_by_that_shift(dx, dy):
+    frame = to_float(_frames(2))  # (1, 3, 64, 64)
+    flow = torch.zeros(1, 2, 64, 64)
+    flow[:, 0], flow[:, 1] = dx, dy
+    moved = warp(frame, flow)
+    expected = torch.roll(frame, shifts=(dy, dx), dims=(2, 3))
+    # inside the frame every pixel is the one `flow` away, exactly; beyond, the edge repeats
+    inner = (slice(None), slice(None), slice(max(dy, 0), 64 + min(dy, 0)),
+             slice(max(dx, 0), 64 + min(dx, 0)))
+    assert torch.equal(to_uint8(moved[inner]), to_uint8(expected[inner]))
+    if dx > 0:
+        edge = frame[..., :1].expand_as(moved[..., :dx])
+        assert torch.equal(to_uint8(moved[..., :dx]), to_uint8(edge))
+
+
+def test_motion_targets_find_a_known_shift_and_still_cells():
+    """The motion taught to each cell: the known shift where the picture moved, none
+    where it stayed (the bottom rows, a HUD), no target where nothing explains it."""
+    from worldsim.editor import motion_targets
+
+    rng = np.random.default_rng(3)
+    prev = rng.integers(0, 256, (1, 16, 16, 3), dtype=np.uint8).repeat(4, 1).repeat(4, 2)
+    nxt = np.roll(prev, (-3, 5), axis=(1, 2))  # content moves 5 right and 3 up
+    nxt[:, 52:] = prev[:, 52:]  # a HUD that stays
+    flow, weight = motion_targets(to_float(torch.from_numpy(prev)),
+                                  to_float(torch.from_numpy(nxt)))
+    moved = flow[0, :, 2:10, 2:12]  # cells well inside the moving part
+    assert (moved[0] == 5).all() and (moved[1] == -3).all()
+    assert (weight[0, 2:10, 2:12] == 1).all()
+    assert (flow[0, :, 14:] == 0).all() and (weight[0, 14:] == 1).all()
+
+
+def test_roundings_pass_gradients_straight_through():
+    x = torch.tensor([0.3, 1.6, -2.4], requires_grad=True)
+    y = round_st(x)
+    assert y.tolist() == [0.0, 2.0, -2.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_config_round_trips_and_old_configs_have_no_editor():
+    cfg = preset("edit", world="crafter", action_nvec=(17,))
+    again = ModelConfig.from_dict(cfg.to_dict())
+    assert again == cfg and again.editor.latent_channels == 4
+    old = preset("cpu").to_dict()
+    del old["editor"]  # as saved before copy-and-edit models existed
+    assert ModelConfig.from_dict(old).editor is None
+
+
+def _shift_windows(batch, rng, K=2):
+    """Random textures whose action moves them: 0 stays, 1 moves right 3 px, 2 down 2 px."""
+    base = rng.integers(0, 256, (batch, 16, 16, 3), dtype=np.uint8).repeat(4, 1).repeat(4, 2)
+    actions = rng.integers(0, 3, (batch, K + 1))
+    frames = [base]
+    for t in range(K + 1):
+        move = {0: (0, 0), 1: (0, 3), 2: (2, 0)}
+        shifted = np.stack([np.roll(f, move[int(a)], axis=(0, 1))
+                            for f, a in zip(frames[-1], actions[:, t])])
+        frames.append(shifted)
+    frames = torch.from_numpy(np.stack(frames[:K + 2], 1))
+    return frames, torch.from_numpy(actions[:, :K + 1, None]).long()
+
+
+@pytest.mark.slow
+def test_model_learns_which_way_an_action_moves_the_picture():
+    """Trained a few hundred steps on textures that actions move, the model's next frame
+    beats copying the last one by far, and a still action keeps the frame."""
+    torch.manual_seed(0)
+    cfg = preset("edit-tiny", world="toy", action_nvec=(3,))
+    cfg.editor.latent_channels = 0
+    world = WorldModel(cfg)
+    model = world.editor
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        frames, actions = _shift_windows(16, rng)
+        zeros = torch.zeros(actions.shape[:2])
+        loss, _ = editor_loss(model, frames, actions[..., :1], zeros, zeros)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    frames, actions = _shift_windows(64, np.random.default_rng(1))
+    sim = WorldSimulator(world, batch_size=64)
+    sim.reset(frames[:, :2], actions[:, :1], seeds=range(64))
+    pred = sim.step(actions[:, 1])[0].float()
+    truth, last = frames[:, 2].float(), frames[:, 1].float()
+    err = ((pred - truth) ** 2).mean(dim=(1, 2, 3))
+    copy = ((last - truth) ** 2).mean(dim=(1, 2, 3))
+    moved = actions[:, 1, 0] != 0
+    assert err[moved].mean() < 0.3 * copy[moved].mean()
+    assert err[~moved].max() < 2.0  # a still action: the frame, all but exactly (> 45 dB)
+
+
+def test_edit_preset_trains_resumes_exactly_and_loads(voxel_episodes, tmp_path):
+    def args(out, *extra):
+        return ["--data", str(voxel_episodes), "--out", str(out), "--preset", "edit-tiny",
+                "--threads", "1", "--steps", "8", "--ckpt-every", "3", *extra]
+
+    straight, stopped = tmp_path / "straight", tmp_path / "stopped"
+    assert T.main(args(straight)) == 0
+    assert T.main(args(stopped, "--stop-after", "5")) == 0
+    assert T.main(args(stopped)) == 0
+    a, meta = load_model(straight / "model", world="voxel")
+    b, _ = load_model(stopped / "model")
+    assert meta["phase"] == "done" and meta["preset"] == "edit-tiny" and a.is_editor
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(x, y), name
+    assert (straight / "samples" / "rollout_final.mp4").stat().st_size > 0
+    # a copy-and-edit model has no autoencoder to give new dynamics to
+    assert T.main(args(straight, "--new-dynamics")) == 2
+    # nor a use for the latent dynamics' options, refused before anything is written
+    assert T.main(args(tmp_path / "other", "--action-dropout", "0.1")) == 2
+    assert not (tmp_path / "other").exists()
+
+
+@pytest.mark.slow
+def test_bundled_voxel_dream_holds_a_still_scene_for_100_no_op_steps():
+    """Still scenes made in the real game (random steps, then standing until the picture
+    settles): the bundled dream, given no-op actions, stays above 35 dB for 100 steps."""
+    from demos.evaluate import hold_still
+    from envs.dream import bundled_checkpoint
+
+    model, _ = load_model(bundled_checkpoint("voxel"))
+    if not model.is_editor:
+        pytest.skip("the bundled VoxelWorld model is not a copy-and-edit model")
+    held = hold_still(model, "voxel", starts=4, steps=100, seed=5, device="cpu")
+    assert held["still_share"] == 1.0  # the game itself kept every scene
+    worst = min(step["still_psnr"] for step in held["curve"].values())
+    assert worst > 35.0, worst
