@@ -99,6 +99,21 @@ def _shift_windows(batch, rng, K=2):
     return frames, torch.from_numpy(actions[:, :K + 1, None]).long()
 
 
+def test_motion_table_is_fitted_to_the_play():
+    """Before training, each action value's whole-frame motion is fitted to the data: on
+    textures that action 1 moves 3 right and action 2 moves 2 down, the table says so."""
+    from worldsim.editor import ACTION_MOTION_GAIN, fit_action_motion
+
+    frames, actions = _shift_windows(256, np.random.default_rng(4))
+    x = to_float(frames)
+    model = WorldModel(preset("edit-tiny", world="toy", action_nvec=(3,))).editor
+    table = fit_action_motion(model, x[:, 1], x[:, 2], actions[:, 1])
+    assert torch.allclose(table[:3], torch.tensor([[0.0, 0.0], [3.0, 0.0], [0.0, 2.0]]),
+                          atol=0.1)
+    looked_up = model.action_motion(torch.tensor([[1], [2]])) * ACTION_MOTION_GAIN
+    assert torch.allclose(looked_up, table[1:3], atol=1e-3)
+
+
 @pytest.mark.slow
 def test_model_learns_which_way_an_action_moves_the_picture():
     """Trained a few hundred steps on textures that actions move, the model's next frame

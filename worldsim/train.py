@@ -42,7 +42,7 @@ from .data import WindowDataset, reward_values
 from .device import check_device
 from .flow import flow_loss
 from .dynamics import classes_for, reward_classes
-from .editor import EditRollout, editor_loss, to_float, to_uint8
+from .editor import FIT_PAIRS, EditRollout, editor_loss, fit_action_motion, to_float, to_uint8
 from .interrupt import GracefulStop
 from .model import WorldModel
 from .video import write_video
@@ -318,6 +318,18 @@ def grow_reward_classes(model: WorldModel, values) -> tuple[WorldModel, list[str
     return grown, names
 
 
+def fit_editor_motion(model: WorldModel, data: WindowDataset, seed: int, device) -> str:
+    """A new copy-and-edit model's per-action motion table fitted to the play it trains
+    on (editor.fit_action_motion); returns a line for the log."""
+    batch = data.sample(min(FIT_PAIRS, len(data)), np.random.default_rng([seed, 2]))
+    K = model.cfg.dynamics.context
+    x = to_float(torch.from_numpy(batch["frames"][:, K - 1:K + 1]).to(device))
+    table = fit_action_motion(model.editor, x[:, 0], x[:, 1],
+                              torch.from_numpy(batch["actions"][:, K - 1]))
+    return (f"motion per action value fitted on {len(x):,} pairs of play (largest "
+            f"{float(table.abs().max()):.1f} pixels)")
+
+
 def new_config(args, world: str, nvec, size: int):
     """The config of a new model (or new dynamics): the preset's, with --steer-kernel."""
     cfg = preset(args.preset, world=world, action_nvec=nvec, image_size=size)
@@ -440,6 +452,10 @@ def train(args, stop: GracefulStop | None = None) -> int:
         cfg.flow.action_dropout = args.action_dropout
     data = WindowDataset(args.data, context=cfg.dynamics.context, chunk=cfg.dynamics.chunk,
                          world=world, size=size)
+    if model.is_editor and not resumed:  # every rank alike (same seed, same data)
+        note = fit_editor_motion(model, data, args.seed, dist.device)
+        if dist.main:
+            print(f"worldsim train: {note}")
     if values != cfg.dynamics.reward_values:
         known = cfg.dynamics.reward_values or ()
         if reward_classes(cfg.dynamics) and values is not None:
