@@ -3,6 +3,7 @@
 #   bash docs/screenshot.sh real   docs/voxelworld.png    # the real game
 #   bash docs/screenshot.sh dream  docs/dream.png         # the bundled model's dream
 #   bash docs/screenshot.sh beside docs/beside.png        # Tab: dream beside the real game
+# CHECKPOINT=runs/x/model dreams that model instead of the bundled one.
 # Needs Debian's xvfb, xdotool and imagemagick: apt-get install xvfb xdotool imagemagick
 set -euo pipefail
 mode="${1:-real}"
@@ -10,8 +11,8 @@ out="${2:-docs/voxelworld.png}"
 seed="${3:-17}"
 case "$mode" in
   real) args=(--real --seed "$seed"); width=640 ;;
-  dream) args=(--seed "$seed"); width=640 ;;
-  beside) args=(--seed "$seed"); width=1280 ;;
+  dream) args=(--seed "$seed" ${CHECKPOINT:+--checkpoint "$CHECKPOINT"}); width=640 ;;
+  beside) args=(--seed "$seed" ${CHECKPOINT:+--checkpoint "$CHECKPOINT"}); width=1280 ;;
   *) echo "mode must be real, dream or beside" >&2; exit 2 ;;
 esac
 Xvfb :97 -screen 0 "${width}x640x24" >/dev/null 2>&1 &
