@@ -7,7 +7,7 @@ import torch
 from worldsim import train as T
 from worldsim.checkpoint import load_model
 from worldsim.config import ModelConfig, preset
-from worldsim.editor import editor_loss, round_st, to_float, to_uint8, warp
+from worldsim.editor import editor_loss, hard_st, quantize, to_float, to_uint8, warp
 from worldsim.model import WorldModel
 from worldsim.simulator import WorldSimulator
 
@@ -69,11 +69,16 @@ def test_motion_targets_find_a_known_shift_and_still_cells():
 
 
 def test_roundings_pass_gradients_straight_through():
-    x = torch.tensor([0.3, 1.6, -2.4], requires_grad=True)
-    y = round_st(x)
-    assert y.tolist() == [0.0, 2.0, -2.0]
-    y.sum().backward()
-    assert x.grad.tolist() == [1.0, 1.0, 1.0]
+    p = torch.tensor([0.3, 0.6, 0.9], requires_grad=True)
+    m = hard_st(p)  # the copy-or-generate mask
+    assert m.tolist() == [0.0, 1.0, 1.0]
+    m.sum().backward()
+    assert p.grad.tolist() == [1.0, 1.0, 1.0]
+    x = torch.tensor([0.1001, -0.5], requires_grad=True)  # frames fed back, on uint8 levels
+    q = quantize(x)
+    assert torch.allclose(q * 127.5, torch.round(q * 127.5 + 127.5) - 127.5)
+    q.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
 
 
 def test_config_round_trips_and_old_configs_have_no_editor():

@@ -48,11 +48,6 @@ MASK_BIAS = 3.0  # the mask's starting logit: copy everywhere
 ENCODER_STRIDE = 4  # frames are encoded at a quarter of their size a side
 
 
-def round_st(x: torch.Tensor) -> torch.Tensor:
-    """``x`` rounded to integers, with the gradient of the identity."""
-    return x + (torch.round(x) - x).detach()
-
-
 def hard_st(p: torch.Tensor) -> torch.Tensor:
     """Probabilities ``p`` thresholded at one half, with the gradient of ``p``."""
     return p + ((p > 0.5).to(p.dtype) - p).detach()
