@@ -7,7 +7,8 @@ import torch
 from worldsim import train as T
 from worldsim.checkpoint import load_model
 from worldsim.config import ModelConfig, preset
-from worldsim.editor import editor_loss, hard_st, quantize, to_float, to_uint8, warp
+from worldsim.editor import (editor_loss, fit_action_motion, hard_st, quantize, to_float,
+                             to_uint8, warp)
 from worldsim.model import WorldModel
 from worldsim.simulator import WorldSimulator
 
@@ -107,7 +108,7 @@ def _shift_windows(batch, rng, K=2):
 def test_motion_table_is_fitted_to_the_play():
     """Before training, each action value's whole-frame motion is fitted to the data: on
     textures that action 1 moves 3 right and action 2 moves 2 down, the table says so."""
-    from worldsim.editor import ACTION_MOTION_GAIN, fit_action_motion
+    from worldsim.editor import ACTION_MOTION_GAIN
 
     frames, actions = _shift_windows(256, np.random.default_rng(4))
     x = to_float(frames)
@@ -128,8 +129,12 @@ def test_model_learns_which_way_an_action_moves_the_picture():
     cfg.editor.latent_channels = 0
     world = WorldModel(cfg)
     model = world.editor
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
     rng = np.random.default_rng(0)
+    frames, actions = _shift_windows(256, rng)  # the table is fitted first, as training does
+    x = to_float(frames)
+    fit_action_motion(model, x[:, 1], x[:, 2], actions[:, 1])
+    table = [t.weight.clone() for t in model.action_motion.tables]
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
     for _ in range(300):
         frames, actions = _shift_windows(16, rng)
         zeros = torch.zeros(actions.shape[:2])
@@ -148,6 +153,8 @@ def test_model_learns_which_way_an_action_moves_the_picture():
     moved = actions[:, 1, 0] != 0
     assert err[moved].mean() < 0.3 * copy[moved].mean()
     assert err[~moved].max() < 2.0  # a still action: the frame, all but exactly (> 45 dB)
+    # the fitted table is kept as it was: the cells learn only what differs from it
+    assert all(torch.equal(t.weight, w) for t, w in zip(model.action_motion.tables, table))
 
 
 def test_edit_preset_trains_resumes_exactly_and_loads(voxel_episodes, tmp_path):

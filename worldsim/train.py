@@ -365,6 +365,7 @@ def train(args, stop: GracefulStop | None = None) -> int:
         for note in recover_checkpoint(ckpt):
             print(f"worldsim train: {note}")
     dist.barrier()
+    started = False  # a new run from --init (its first start, not a resumption)
     if (ckpt / "config.json").exists():
         model, meta = load_model(ckpt, device=dist.device)
         resumed = True
@@ -375,7 +376,7 @@ def train(args, stop: GracefulStop | None = None) -> int:
                              "or give another --out")
     elif init is not None:
         model, meta = load_model(init, device=dist.device)
-        resumed = True
+        resumed = started = True
         if meta.get("phase") not in ("dynamics", "done"):
             raise ValueError(f"--init {init} has not finished training its autoencoder "
                              f"(phase {meta.get('phase')!r}); resume its own run instead")
@@ -452,7 +453,8 @@ def train(args, stop: GracefulStop | None = None) -> int:
         cfg.flow.action_dropout = args.action_dropout
     data = WindowDataset(args.data, context=cfg.dynamics.context, chunk=cfg.dynamics.chunk,
                          world=world, size=size)
-    if model.is_editor and not resumed:  # every rank alike (same seed, same data)
+    # every rank alike (same seed, same data); from --init too, on the play it goes on with
+    if model.is_editor and (started or not resumed):
         note = fit_editor_motion(model, data, args.seed, dist.device)
         if dist.main:
             print(f"worldsim train: {note}")
