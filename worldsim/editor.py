@@ -373,11 +373,13 @@ def motion_loss(flow: torch.Tensor, prev: torch.Tensor, target: torch.Tensor) ->
     return (err * weight).sum() / (weight.sum() + 1.0)
 
 
-FIT_PAIRS = 4096  # pairs of recorded play the motion table is fitted on at the start
+FIT_PAIRS = 8192  # pairs of recorded play the motion table is fitted on at the start
 FIT_MOVED = 8  # a pair moved when at least this many cells tell a motion
+FIT_STILL = 0.25  # a pair where no cell moved and this share of them stayed did not move
 FIT_AGREE = 0.5  # ...and at least this share of them within a pixel of their median
-FIT_MIN = 8  # an action value seen in fewer pairs than this keeps no motion
+FIT_MIN = 5  # an action value seen in fewer pairs than this keeps no motion
 FIT_PASSES = 3  # rounds of backfitting
+FIT_MOVING = 2.0  # pixels: a component whose values move the picture this much moves it
 
 
 @torch.no_grad()
@@ -386,7 +388,8 @@ def fit_action_motion(model: CopyEditModel, prev: torch.Tensor, nxt: torch.Tenso
     """Set the per-action motion table from recorded play: ``prev`` and ``nxt`` (N, 3, S,
     S) in [-1, 1], ``actions`` (N, A) taken between them. Each pair's motion is the median
     of :func:`motion_targets` over the cells that tell a motion (the cells that stay, a
-    HUD, are left out); a pair where fewer than ``FIT_MOVED`` cells do, or where fewer
+    HUD, are left out); a pair where no cell moved and a quarter of them stayed is still;
+    a pair where fewer than ``FIT_MOVED`` cells moved otherwise, or where fewer
     than ``FIT_AGREE`` of them agree (the picture did not move as a whole: a turn looking
     straight down rotates it), says nothing (a quarter of VoxelWorld's 20-degree turns,
     counted as no motion, halved the turn). The
@@ -403,7 +406,10 @@ def fit_action_motion(model: CopyEditModel, prev: torch.Tensor, nxt: torch.Tenso
         for f, w in zip(flow, weight):
             cells = f[:, (w > 0) & (f.abs().sum(0) > 0)]  # the cells that moved
             motion = torch.full((2,), float("nan"))
-            if cells.shape[1] >= FIT_MOVED:
+            if cells.shape[1] < FIT_MOVED and (w * (f.abs().sum(0) == 0)).sum() >= \
+                    FIT_STILL * w.numel():  # nothing moved and much stayed: a still pair
+                motion = torch.zeros(2)
+            elif cells.shape[1] >= FIT_MOVED:
                 median = cells.median(dim=1).values
                 agree = ((cells - median[:, None]).abs().amax(0) <= 1).float().mean()
                 if agree >= FIT_AGREE:  # the picture moved as a whole
@@ -434,13 +440,14 @@ def fit_action_motion(model: CopyEditModel, prev: torch.Tensor, nxt: torch.Tenso
             for k in order:
                 explained = sum(tables[j][values[:, j], axis] for j in range(len(nvec)) if j != k)
                 tables[k][:, axis] = medians(k, y[:, axis] - explained)
-    # where enough pairs played a value with every other component at its most common
-    # value, those pairs alone tell its motion (random play turns the camera both ways at
-    # once, and looking straight down a turn rotates the picture instead of moving it)
+    # where enough pairs played a value with every other component that moves the picture
+    # at its most common value, those pairs alone tell its motion (random play turns the
+    # camera both ways at once, and looking straight down a turn rotates the picture)
     modes = [int(torch.bincount(values[:, k]).argmax()) for k in range(len(nvec))]
+    moving = [j for j in range(len(nvec)) if float(tables[j].abs().max()) >= FIT_MOVING]
     for k in range(len(nvec)):
         alone = torch.ones(len(values), dtype=torch.bool)
-        for j in range(len(nvec)):
+        for j in moving:
             if j != k:
                 alone &= values[:, j] == modes[j]
         for v in range(nvec[k]):
