@@ -22,3 +22,20 @@ def test_readme_python_example_runs(index, tmp_path):
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
                             text=True, timeout=300)
     assert result.returncode == 0, f"README example {index}:\n{code}\n{result.stderr[-3000:]}"
+
+
+def test_readme_table_of_the_bundled_dreams_is_their_evaluation(tmp_path, monkeypatch):
+    """The README's figures of the bundled dreams are those of their metrics.json, and the
+    check catches a figure edited by hand."""
+    sys.path.insert(0, str(README.parent / "benchmarks"))
+    import readme_tables
+
+    assert readme_tables.main(["--check"]) == 0
+    edited = tmp_path / "README.md"
+    text = README.read_text()
+    start = text.index(readme_tables.BEGIN)
+    row = text.index("| teacher-forced next frame |", start)
+    cell = text.index("/", row) - 5  # the first figure of that row
+    edited.write_text(text[:cell] + "99.9 " + text[cell + 5:])
+    monkeypatch.setattr(readme_tables, "README", edited)
+    assert readme_tables.main(["--check"]) == 1
