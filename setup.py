@@ -25,9 +25,9 @@ setup(
         "scikit-image>=0.22",  # phase correlation for the picture-shift figures of `worldsim eval`
     ],
     extras_require={
-        "dev": ["pytest>=7"],
+        "dev": ["pytest>=7", "import-linter>=2.0"],
     },
     # bundled dream models: worldsim/models/<world>/{model,starts}.safetensors + config.json
     package_data={"worldsim": ["models/*/*.safetensors", "models/*/*.json"]},
-    entry_points={"console_scripts": ["worldsim=worldsim.cli:main"]},
+    entry_points={"console_scripts": ["worldsim=demos.cli:main"]},
 )

@@ -277,7 +277,7 @@ def test_sigterm_stops_agent_training_with_the_policy_saved(tmp_path):
     err = tmp_path / "stderr"
     with open(err, "w") as stderr:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "worldsim.cli", "agent", "train", "--world", "crafter",
+            [sys.executable, "-m", "demos.cli", "agent", "train", "--world", "crafter",
              "--in", "real", "--steps", "1000000", "--envs", "2", "--n-steps", "64",
              "--eval-episodes", "0", "--out", str(out)],
             stdout=subprocess.DEVNULL, stderr=stderr, env=dict(os.environ, PYTHONUNBUFFERED="1"))

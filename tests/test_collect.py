@@ -18,7 +18,7 @@ from worldsim.data import episode_files, load_episode
 
 
 def _cli(*args, **kw):
-    return subprocess.Popen([sys.executable, "-m", "worldsim.cli", "collect", *args],
+    return subprocess.Popen([sys.executable, "-m", "demos.cli", "collect", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 

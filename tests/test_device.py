@@ -5,7 +5,7 @@ import torch
 
 import envs  # noqa: F401
 from envs.dream import bundled_checkpoint
-from worldsim.cli import main as worldsim
+from demos.cli import main as worldsim
 from worldsim.device import DeviceError, check_device
 
 

@@ -188,7 +188,7 @@ def test_bench_command_prints_frame_times():
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "worldsim.cli", "bench", "--presets", "tiny",
+    result = subprocess.run([sys.executable, "-m", "demos.cli", "bench", "--presets", "tiny",
                              "--batches", "1", "4", "--frames", "2", "--threads", "1"],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr

@@ -141,7 +141,7 @@ def _cli(*args, env_update=None, drop=()):
     env.update(env_update or {})
     for name in drop:
         env.pop(name, None)
-    return subprocess.run([sys.executable, "-m", "worldsim.cli", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "demos.cli", *args], env=env,
                           capture_output=True, text=True, timeout=300)
 
 

@@ -60,7 +60,7 @@ def test_record_refuses_bad_arguments(tmp_path, ckpt):
 
 
 def test_record_exit_codes_mean_what_they_mean_elsewhere(tmp_path, capsys):
-    from worldsim.cli import main as worldsim
+    from demos.cli import main as worldsim
 
     # a checkpoint that is not there is refused input: 2, as for `worldsim play`
     assert worldsim(["record", "--checkpoint", str(tmp_path / "none"),

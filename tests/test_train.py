@@ -111,7 +111,7 @@ def test_resumed_run_can_add_steered_convolutions_and_keeps_its_optimizer(data, 
 @pytest.mark.slow
 def test_killed_run_resumes_from_last_checkpoint(data, tmp_path):
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "worldsim.cli", "train",
+    cmd = [sys.executable, "-m", "demos.cli", "train",
            *_args(data, out, "--ae-steps", "2000", "--steps", "10", "--ckpt-every", "25")]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 240
@@ -137,7 +137,7 @@ def test_torchrun_two_processes_gloo(data, tmp_path):
     out = tmp_path / "ddp"
     env = dict(os.environ, OMP_NUM_THREADS="1")
     result = subprocess.run(
-        ["torchrun", "--standalone", "--nproc_per_node=2", "-m", "worldsim.cli", "train",
+        ["torchrun", "--standalone", "--nproc_per_node=2", "-m", "demos.cli", "train",
          *_args(data, out, "--device", "cpu")],
         capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -418,7 +418,7 @@ def test_a_run_killed_anywhere_resumes_to_the_same_end(data, tmp_path, capsys):
 
     straight_score = score(capsys.readouterr().out)
     out = tmp_path / "killed"
-    cmd = [sys.executable, "-m", "worldsim.cli", "train", *_args(data, out, *settings)]
+    cmd = [sys.executable, "-m", "demos.cli", "train", *_args(data, out, *settings)]
     resumes = None
     for point, next_resumes in KILLS + [(None, None)]:
         env = dict(os.environ, **({FAULT_ENV: point} if point else {}))
@@ -458,7 +458,7 @@ def test_ctrl_c_saves_the_step_reached_and_the_run_resumes_exactly(data, tmp_pat
     import re
 
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "worldsim.cli", "train",
+    cmd = [sys.executable, "-m", "demos.cli", "train",
            *_args(data, out, "--ae-steps", "100000", "--steps", "4", "--ckpt-every", "1000")]
     said, err = tmp_path / "stdout", tmp_path / "stderr"
     with open(said, "w") as stdout, open(err, "w") as stderr:

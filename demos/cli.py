@@ -1,4 +1,5 @@
-"""The ``worldsim`` command. Subcommands import their modules lazily, so ``--help`` is fast.
+"""The ``worldsim`` command (the console entry point; it lives with the apps, as it runs
+them all). Subcommands import their modules lazily, so ``--help`` is fast.
 
 Exit codes, the same for every subcommand: 0 done; 1 failed while running (no display, an
 error inside); 2 refused its input (arguments, data, a checkpoint, a device), with one
