@@ -120,6 +120,22 @@ def test_motion_table_is_fitted_to_the_play():
     assert torch.allclose(looked_up, table[1:3], atol=1e-3)
 
 
+def test_motion_table_gives_a_motion_to_the_action_that_makes_it():
+    """A scripted player holds a second key (component 1) whenever it turns (component 0
+    at 1: 3 px right) and only sometimes otherwise; the other pairs are a still picture.
+    The turn gets its 3 pixels exactly, the held key and standing still none."""
+    rng = np.random.default_rng(7)
+    frames, turn = _shift_windows(512, rng)
+    turn = (turn[:, 1, 0] == 1).long()
+    held = torch.where(turn == 1, 1, torch.from_numpy(rng.integers(0, 2, 512)))
+    x = to_float(frames)
+    nxt = torch.where(turn[:, None, None, None] == 1, x[:, 1].roll(3, dims=-1), x[:, 1])
+    model = WorldModel(preset("edit-tiny", world="toy", action_nvec=(2, 2))).editor
+    table = fit_action_motion(model, x[:, 1], nxt, torch.stack([turn, held], 1))
+    assert torch.allclose(table[:2], torch.tensor([[0.0, 0.0], [3.0, 0.0]]))
+    assert torch.equal(table[3:5], torch.zeros(2, 2))  # the held key moves nothing
+
+
 @pytest.mark.slow
 def test_model_learns_which_way_an_action_moves_the_picture():
     """Trained a few hundred steps on textures that actions move, the model's next frame

@@ -383,78 +383,84 @@ FIT_MOVING = 2.0  # pixels: a component whose values move the picture this much 
 
 
 @torch.no_grad()
-def fit_action_motion(model: CopyEditModel, prev: torch.Tensor, nxt: torch.Tensor,
-                      actions: torch.Tensor, chunk: int = 256) -> torch.Tensor:
-    """Set the per-action motion table from recorded play: ``prev`` and ``nxt`` (N, 3, S,
-    S) in [-1, 1], ``actions`` (N, A) taken between them. Each pair's motion is the median
-    of :func:`motion_targets` over the cells that tell a motion (the cells that stay, a
-    HUD, are left out); a pair where no cell moved and a quarter of them stayed is still;
-    a pair where fewer than ``FIT_MOVED`` cells moved otherwise, or where fewer
-    than ``FIT_AGREE`` of them agree (the picture did not move as a whole: a turn looking
-    straight down rotates it), says nothing (a quarter of VoxelWorld's 20-degree turns,
-    counted as no motion, halved the turn). The
-    table is an additive fit of those motions, one value per action component, by
-    backfitting with medians, each axis on its own: each value is the median, over the
-    pairs that played it, of what the other components leave unexplained, and the
-    components whose values move the picture most along that axis go first. (A
-    least-squares fit split a turn's motion with whatever component a scripted player
-    happened to hold while turning.) Returns the table (one row per action value,
-    components one after another), in pixels."""
+def pair_motions(prev: torch.Tensor, nxt: torch.Tensor, chunk: int = 256) -> torch.Tensor:
+    """The whole-frame motion (N, 2) of each pair of frames ``prev`` → ``nxt`` (N, 3, S,
+    S): the median of :func:`motion_targets` over the cells that moved, where at least
+    ``FIT_MOVED`` did and ``FIT_AGREE`` of them agree within a pixel (the picture moved as
+    a whole; a turn looking straight down rotates it instead); zero where no cell moved
+    and ``FIT_STILL`` of them stayed; NaN (unknown) otherwise."""
     motions = []
     for i in range(0, len(prev), chunk):
         flow, weight = motion_targets(prev[i:i + chunk].float(), nxt[i:i + chunk].float())
         for f, w in zip(flow, weight):
-            cells = f[:, (w > 0) & (f.abs().sum(0) > 0)]  # the cells that moved
+            still = f.abs().sum(0) == 0
+            cells = f[:, (w > 0) & ~still]  # the cells that moved
             motion = torch.full((2,), float("nan"))
-            if cells.shape[1] < FIT_MOVED and (w * (f.abs().sum(0) == 0)).sum() >= \
-                    FIT_STILL * w.numel():  # nothing moved and much stayed: a still pair
-                motion = torch.zeros(2)
-            elif cells.shape[1] >= FIT_MOVED:
+            if cells.shape[1] >= FIT_MOVED:
                 median = cells.median(dim=1).values
-                agree = ((cells - median[:, None]).abs().amax(0) <= 1).float().mean()
-                if agree >= FIT_AGREE:  # the picture moved as a whole
+                if ((cells - median[:, None]).abs().amax(0) <= 1).float().mean() >= FIT_AGREE:
                     motion = median
+            elif (w * still).sum() >= FIT_STILL * w.numel():
+                motion = torch.zeros(2)
             motions.append(motion)
-    y = torch.stack(motions).float()  # (N, 2)
+    return torch.stack(motions).float()
+
+
+def _common_motion(values: torch.Tensor, k: int, n: int, target: torch.Tensor) -> torch.Tensor:
+    """Per value of component ``k`` (``n`` of them, plus the table's spare row), the most
+    common whole-pixel ``target`` (N,) of the pairs that played it (0 where under FIT_MIN)."""
+    out = torch.zeros(n + 1)
+    for v in range(n):
+        picked = values[:, k] == v
+        if int(picked.sum()) >= FIT_MIN:
+            out[v] = target[picked].round().mode().values
+    return out
+
+
+@torch.no_grad()
+def fit_action_motion(model: CopyEditModel, prev: torch.Tensor, nxt: torch.Tensor,
+                      actions: torch.Tensor) -> torch.Tensor:
+    """Set the per-action motion table from recorded play: ``prev`` and ``nxt`` (N, 3, S,
+    S) in [-1, 1], ``actions`` (N, A) taken between them, each pair's motion from
+    :func:`pair_motions` (the unknown ones left out). First an additive fit, one value
+    per action component, by backfitting with modes, each axis on its own (the components
+    whose values move the picture most along it first): each value is the most common
+    motion, over the pairs that played it, of what the other components leave
+    unexplained. Then, where at least ``FIT_MIN`` pairs played a value with every other
+    picture-moving component at its most common value, those pairs alone give its motion
+    (random play turns and pitches at once). A least-squares fit had split a turn's
+    motion with whatever keys a scripted player held while turning, and unknown pairs
+    counted as still had halved it. Returns the table (one row per action value,
+    components one after another), in pixels."""
+    y = pair_motions(prev, nxt)
     known = ~y[:, 0].isnan()
     y, values = y[known], actions.long().cpu()[known]
     nvec = model.action_motion.nvec
+    K = len(nvec)
     tables = [torch.zeros(n + 1, 2) for n in nvec]
 
-    def medians(k: int, target: torch.Tensor) -> torch.Tensor:  # target (N,) → (n + 1,)
-        out = torch.zeros(nvec[k] + 1)
-        for v in range(nvec[k]):
-            picked = values[:, k] == v
-            if int(picked.sum()) >= FIT_MIN:
-                out[v] = target[picked].round().mode().values
-        return out
-
     def spread(k: int, axis: int) -> float:  # how much component k's values move the picture
-        m = medians(k, y[:, axis])
+        m = _common_motion(values, k, nvec[k], y[:, axis])
         counts = torch.bincount(values[:, k], minlength=nvec[k] + 1).float()
         return float((counts * (m - (counts * m).sum() / counts.sum()) ** 2).sum())
 
-    for axis in range(2):  # each on its own: a turn moves the picture along one only
-        order = sorted(range(len(nvec)), key=lambda k: spread(k, axis), reverse=True)
+    for axis in range(2):
+        order = sorted(range(K), key=lambda k: spread(k, axis), reverse=True)
         for _ in range(FIT_PASSES):
             for k in order:
-                explained = sum(tables[j][values[:, j], axis] for j in range(len(nvec)) if j != k)
-                tables[k][:, axis] = medians(k, y[:, axis] - explained)
-    # where enough pairs played a value with every other component that moves the picture
-    # at its most common value, those pairs alone tell its motion (random play turns the
-    # camera both ways at once, and looking straight down a turn rotates the picture)
-    modes = [int(torch.bincount(values[:, k]).argmax()) for k in range(len(nvec))]
-    moving = [j for j in range(len(nvec)) if float(tables[j].abs().max()) >= FIT_MOVING]
-    for k in range(len(nvec)):
+                explained = sum(tables[j][values[:, j], axis] for j in range(K) if j != k)
+                tables[k][:, axis] = _common_motion(values, k, nvec[k], y[:, axis] - explained)
+    modes = [int(torch.bincount(values[:, k]).argmax()) for k in range(K)]
+    moving = [j for j in range(K) if float(tables[j].abs().max()) >= FIT_MOVING]
+    for k in range(K):
         alone = torch.ones(len(values), dtype=torch.bool)
         for j in moving:
-            if j != k:
-                alone &= values[:, j] == modes[j]
+            alone &= (values[:, j] == modes[j]) | (j == k)
+        rest = sum(tables[j][modes[j]] for j in range(K) if j != k)
         for v in range(nvec[k]):
             picked = alone & (values[:, k] == v)
             if v != modes[k] and int(picked.sum()) >= FIT_MIN:
-                tables[k][v] = y[picked].round().mode(dim=0).values - \
-                    sum(tables[j][modes[j]] for j in range(len(nvec)) if j != k)
+                tables[k][v] = y[picked].round().mode(dim=0).values - rest
     for table, emb in zip(tables, model.action_motion.tables):
         emb.weight.copy_((table / ACTION_MOTION_GAIN).to(emb.weight))
     return torch.cat(tables)
