@@ -1,15 +1,11 @@
 """Play a world in a pygame window with keyboard and mouse (``worldsim play``).
 
 The window shows the game's frames scaled up nearest-neighbour, with a text HUD (frames
-per second, world, step count) over them. Controls are Minecraft's (see
-:mod:`agents.keyboard`); besides them:
-
-- Click in the window to capture the mouse; Esc frees it; a second Esc quits.
-- F1 shows or hides the controls; P pauses; Backspace starts a new episode.
-- R starts and stops recording what the window shows to an mp4 (``--record-dir``).
-- Tab (in a dream) shows the real game beside the dream, restarted from the same start
-  and driven by the same actions, so the player sees what the model gets right and wrong.
-- Closing the window quits.
+per second, world, step count) over them. The keys, the game's and the player's own
+(pause, record, the real game beside a dream, a new world, help, quit), are each world's
+table in :mod:`demos.keymap`; F1 shows them in the window. Tab (F3 in Crafter) shows the
+real game beside a dream, restarted from the same start and driven by the same actions,
+so the player sees what the model gets right and wrong.
 """
 from __future__ import annotations
 
@@ -21,23 +17,6 @@ from collections import deque
 from pathlib import Path
 
 
-CRAFTER_HELP_LINES = (
-    "W A S D   move            Space   collect / attack / drink",
-    "Tab       sleep           R T F P place stone, table, furnace, plant",
-    "1 2 3     wood/stone/iron pickaxe   4 5 6  swords",
-    "F4        pause           F2      record to mp4",
-    "F3        real game beside the dream   Backspace  new world",
-    "F1        this help       Esc     quit",
-)
-HELP_LINES = (
-    "W A S D   walk            Space   jump / swim up",
-    "mouse     look            arrows  walk, turn (no mouse)",
-    "left      break block     right   place block",
-    "1-9/wheel hotbar slot     P       pause",
-    "Backspace new world       F1      this help",
-    "R/F2      record to mp4   Tab/F3  real game beside the dream",
-    "Esc       free mouse; again to quit",
-)
 RECORD_SCALE = 4  # recordings are upscaled this much (nearest neighbour) for viewing
 MESSAGE_SECONDS = 4.0  # how long a status message (recording saved, ...) stays on screen
 DEFAULT_WINDOW = 640  # pixels per side when no --scale is given
@@ -49,11 +28,14 @@ class PlayApp:
 
     def __init__(self, env, world_name: str, fps: int = 60, scale: int | None = None,
                  seed: int | None = None, capture_mouse: bool = True,
-                 real_factory=None, record_dir: str = ".", controls=None):
+                 real_factory=None, record_dir: str = ".", controls=None,
+                 world: str = "voxel"):
         import pygame
 
-        from agents.keyboard import VoxelControls
+        from agents.keyboard import CrafterControls, VoxelControls
         from envs.window import open_window
+
+        from .keymap import KEYMAPS, command_keys, help_lines
 
         self.pygame = pygame
         self.env = env
@@ -65,14 +47,14 @@ class PlayApp:
                                   f"worldsim: {world_name}", resizable=True)
         self.font = pygame.font.Font(None, 22)
         self.clock = pygame.time.Clock()
-        self.controls = controls if controls is not None else VoxelControls()
-        crafter = not isinstance(self.controls, VoxelControls)
-        self.help_lines = CRAFTER_HELP_LINES if crafter else HELP_LINES
-        # the player's own keys; in Crafter, P, R and Tab belong to the game
-        self.command_keys = {pygame.K_F4: "pause", pygame.K_F2: "record", pygame.K_F3: "compare"}
-        if not crafter:
-            self.command_keys.update({pygame.K_p: "pause", pygame.K_r: "record",
-                                      pygame.K_TAB: "compare"})
+        if world not in KEYMAPS:
+            raise ValueError(f"world must be one of {sorted(KEYMAPS)}, got {world!r}")
+        if controls is None:
+            controls = CrafterControls() if world == "crafter" else VoxelControls()
+        self.controls = controls
+        # the player's own keys and the help overlay, from the world's keymap
+        self.help_lines = help_lines(KEYMAPS[world])
+        self.command_keys = command_keys(KEYMAPS[world])
         self.capture_mouse = capture_mouse
         self.mouse_captured = False
         self.show_help = False
@@ -111,23 +93,8 @@ class PlayApp:
         for event in pg.event.get():
             if event.type == pg.QUIT:
                 self.running = False
-            elif event.type == pg.KEYDOWN and event.key == pg.K_ESCAPE:
-                if self.mouse_captured:
-                    self._capture(False)
-                else:
-                    self.running = False
-            elif event.type == pg.KEYDOWN and event.key == pg.K_F1:
-                self.show_help = not self.show_help
             elif event.type == pg.KEYDOWN and event.key in self.command_keys:
-                command = self.command_keys[event.key]
-                if command == "pause":
-                    self.paused = not self.paused
-                elif command == "record":
-                    self.toggle_recording()
-                else:
-                    self.toggle_real()
-            elif event.type == pg.KEYDOWN and event.key == pg.K_BACKSPACE:
-                self.new_episode()
+                self.command(self.command_keys[event.key])
             elif event.type == pg.MOUSEBUTTONDOWN and not self.mouse_captured \
                     and self.capture_mouse:
                 self._capture(True)  # the click that captures the mouse does not act
@@ -138,6 +105,26 @@ class PlayApp:
                 continue  # a free mouse does not look around
             else:
                 self.controls.handle(event)
+
+    def command(self, name: str) -> None:
+        """Run one of the player's commands (``demos.keymap.COMMANDS``)."""
+        if name == "escape":
+            if self.mouse_captured:
+                self._capture(False)
+            else:
+                self.running = False
+        elif name == "help":
+            self.show_help = not self.show_help
+        elif name == "pause":
+            self.paused = not self.paused
+        elif name == "record":
+            self.toggle_recording()
+        elif name == "compare":
+            self.toggle_real()
+        elif name == "new":
+            self.new_episode()
+        else:
+            raise ValueError(f"unknown player command {name!r}")
 
     def new_episode(self) -> None:
         if self.show_real:
@@ -310,7 +297,11 @@ class PlayApp:
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    parser = parser or argparse.ArgumentParser(prog="worldsim play", description=__doc__)
+    from .keymap import help_text
+
+    parser = parser or argparse.ArgumentParser(
+        prog="worldsim play", description=__doc__.split("\n\n")[0], epilog=help_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--real", action="store_true",
                         help="play the teacher game itself rather than a model's dream")
     parser.add_argument("--world", default="voxel", choices=["voxel", "crafter"],
@@ -363,7 +354,6 @@ def main(argv=None) -> int:
         return 2
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     import envs  # noqa: F401  (registers the ids)
-    from agents.keyboard import CrafterControls
     from envs.window import NoDisplayError
 
     names = {"voxel": "VoxelWorld", "crafter": "Crafter"}
@@ -412,7 +402,7 @@ def main(argv=None) -> int:
                       scale=args.scale, seed=args.seed,
                       capture_mouse=not args.benchmark and args.world == "voxel",
                       real_factory=real_factory, record_dir=args.record_dir,
-                      controls=CrafterControls() if args.world == "crafter" else None)
+                      world=args.world)
     except NoDisplayError as exc:
         env.close()
         print(f"worldsim play: {exc}. Without a display, `worldsim record --world "

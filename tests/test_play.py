@@ -8,7 +8,7 @@ import pygame
 import pytest
 
 from agents.keyboard import MOUSE_DEGREES_PER_PIXEL, VoxelControls
-from demos.play import PlayApp
+from demos.play import PlayApp, build_parser
 from envs.voxel import actions as A
 from envs.voxel.env import VoxelWorldEnv
 
@@ -296,14 +296,13 @@ def test_crafter_controls_use_crafters_own_keys():
 
 
 def test_crafter_dream_in_the_player_keeps_p_r_tab_for_the_game(tmp_path):
-    from agents.keyboard import CrafterControls
     from dreams import make_dream_checkpoint
     from envs.crafter import ACTION_IDS
     from envs.dream import DreamEnv
 
     ckpt = make_dream_checkpoint(tmp_path / "model", "crafter")
     app = PlayApp(DreamEnv("crafter", ckpt), "Crafter dream", fps=0, seed=1,
-                  capture_mouse=False, controls=CrafterControls(), record_dir=str(tmp_path))
+                  capture_mouse=False, world="crafter", record_dir=str(tmp_path))
     try:
         pygame.event.post(key(pygame.K_p))
         app.run(1)
@@ -311,8 +310,19 @@ def test_crafter_dream_in_the_player_keeps_p_r_tab_for_the_game(tmp_path):
         pygame.event.post(key(pygame.K_F4))
         app.run(2)
         assert app.paused and app.steps == 1  # F4 pauses instead
+        assert any("place plant" in line for line in app.help_lines)  # the help says so
     finally:
         app.close()
+
+
+def test_play_help_lists_every_worlds_keys():
+    """`worldsim play --help` prints each world's keymap, the game's keys among them."""
+    from demos.keymap import KEYMAPS
+
+    text = build_parser().format_help()
+    for keymap in KEYMAPS.values():
+        for binding in keymap:
+            assert binding.does in text, binding
 
 
 def test_cli_play_real_crafter(tmp_path):
