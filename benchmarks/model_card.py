@@ -48,8 +48,10 @@ def figures(metrics: dict) -> list[str]:
     row("sharpness at 16 steps (1 = the game)",
         lambda p: f"{p['rollout']['horizons']['16']['dream']['sharpness']:.2f}")
     key = "turns" if metrics["world"] == "voxel" else "moves"
-    row(f"picture shift vs the game's ({key}, correlation)",
+    row(f"picture shift vs the game's ({key}, correlation), teacher-forced",
         lambda p: f"{p['forced']['shift'][key]['correlation']:.2f}")
+    row(f"picture shift vs the game's ({key}, correlation), open loop",
+        lambda p: f"{p['rollout']['shift'][key]['correlation']:.2f}")
     return rows
 
 
@@ -77,7 +79,7 @@ def card(world: str) -> str:
     lines = [
         f"# The bundled {NAMES.get(world, world)} dream",
         "",
-        f"A `{meta.get('preset', '?')}` preset world model ({kind}; see `docs/copy-edit.md`), "
+        f"The `{meta.get('preset', '?')}` preset's world model ({kind}; see `docs/copy-edit.md`), "
         f"{cfg['autoencoder']['image_size']}x{cfg['autoencoder']['image_size']} frames, "
         f"{cfg['dynamics']['context']} context frames, action space "
         f"{list(cfg['dynamics']['action_nvec'])}, weights in {meta.get('exported_dtype', 'float32')}.",
@@ -90,10 +92,12 @@ def card(world: str) -> str:
         f"| training time | {hours:.1f} hours |",
         f"| hardware | {meta.get('hardware', '?')} (torch {meta.get('torch', '?')}) |",
     ]
-    if meta.get("history"):
-        lines.append(f"| history | {meta['history']} |")
     lines += ["", "The data are made by the collect commands of the README (deterministic "
-              "by seed).", "",
+              "by seed)."]
+    if meta.get("changes"):
+        lines += ["", "Its run went on from earlier checkpoints (`worldsim train --init`):", "",
+                  *(f"- {change}" for change in meta["changes"])]
+    lines += ["",
               "## On held-out play (`worldsim eval`)", "",
               f"Report: `benchmarks/results/eval/{world}/` (`summary.md`, plots, GIFs). "
               "PSNR of the pooled mean squared error, dB.", "",
