@@ -20,7 +20,7 @@ xvfb=$!
 trap 'kill $xvfb' EXIT
 sleep 2
 export DISPLAY=:97
-worldsim play "${args[@]}" --max-frames 400 &
+worldsim play "${args[@]}" --max-frames 3600 &   # (a minute at 60 fps: killed once shot)
 player=$!
 sleep 8
 xdotool mousemove 320 320 click 1                      # capture the mouse
@@ -30,5 +30,6 @@ fi
 xdotool keydown w; sleep 1.0; xdotool keyup w          # walk a few steps
 xdotool mousemove_relative -- 40 -8; sleep 1.0         # look around with the mouse
 import -window root "$out"
-wait "$player"
+kill "$player" 2>/dev/null || true
+wait "$player" 2>/dev/null || true
 echo "wrote $out"
