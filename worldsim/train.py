@@ -365,7 +365,7 @@ def train(args, stop: GracefulStop | None = None) -> int:
         for note in recover_checkpoint(ckpt):
             print(f"worldsim train: {note}")
     dist.barrier()
-    started = False  # a new run from --init (its first start, not a resumption)
+    from_init = False  # a new run from --init (its first start, not a resumption)
     if (ckpt / "config.json").exists():
         model, meta = load_model(ckpt, device=dist.device)
         resumed = True
@@ -376,7 +376,7 @@ def train(args, stop: GracefulStop | None = None) -> int:
                              "or give another --out")
     elif init is not None:
         model, meta = load_model(init, device=dist.device)
-        resumed = started = True
+        resumed = from_init = True
         if meta.get("phase") not in ("dynamics", "done"):
             raise ValueError(f"--init {init} has not finished training its autoencoder "
                              f"(phase {meta.get('phase')!r}); resume its own run instead")
@@ -454,7 +454,7 @@ def train(args, stop: GracefulStop | None = None) -> int:
     data = WindowDataset(args.data, context=cfg.dynamics.context, chunk=cfg.dynamics.chunk,
                          world=world, size=size)
     # every rank alike (same seed, same data); from --init too, on the play it goes on with
-    if model.is_editor and (started or not resumed):
+    if model.is_editor and (from_init or not resumed):
         note = fit_editor_motion(model, data, args.seed, dist.device)
         if dist.main:
             print(f"worldsim train: {note}")
