@@ -53,7 +53,7 @@ def trained(model_dir: Path) -> dict:
 
 
 def train(args, run: Path) -> None:
-    from worldsim.train import main as train_main
+    from worldsim.training.train import main as train_main
 
     meta = trained(run / "model")
     left = args.minutes - float(meta.get("seconds", 0.0)) / 60

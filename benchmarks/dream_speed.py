@@ -28,7 +28,7 @@ def fresh_checkpoint(folder: Path, world: str, preset_name: str) -> Path:
     from envs.teachers import action_nvec, make_teacher, to_vector
     from worldsim.checkpoint import save_model, save_starts
     from worldsim.config import preset
-    from worldsim.model import WorldModel
+    from worldsim.model.world import WorldModel
 
     env = make_teacher(world, size=64)
     model = WorldModel(preset(preset_name, world=world, action_nvec=action_nvec(env.action_space)))

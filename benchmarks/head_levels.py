@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from worldsim.checkpoint import load_model  # noqa: E402
 from worldsim.data import WindowDataset  # noqa: E402
-from worldsim.flow import add_noise  # noqa: E402
+from worldsim.model.flow import add_noise  # noqa: E402
 
 LEVELS = (1.0, 0.5, 0.25, 0.1, 0.0)
 

@@ -28,10 +28,10 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import worldsim.layers as layers  # noqa: E402
+import worldsim.model.layers as layers  # noqa: E402
 from worldsim.config import DynamicsConfig, FlowConfig  # noqa: E402
-from worldsim.dynamics import SpacetimeDiT, initialize_weights  # noqa: E402
-from worldsim.flow import flow_loss  # noqa: E402
+from worldsim.model.dynamics import SpacetimeDiT, initialize_weights  # noqa: E402
+from worldsim.model.flow import flow_loss  # noqa: E402
 
 C, S, T = 4, 16, 5
 SHIFTS = [(0, 0), (0, 2), (0, -2), (2, 0), (-2, 0)]  # none, right, left, down, up (latent px)

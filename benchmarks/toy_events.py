@@ -24,8 +24,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from worldsim.config import DynamicsConfig, FlowConfig  # noqa: E402
-from worldsim.dynamics import SpacetimeDiT, initialize_weights  # noqa: E402
-from worldsim.flow import flow_loss  # noqa: E402
+from worldsim.model.dynamics import SpacetimeDiT, initialize_weights  # noqa: E402
+from worldsim.model.flow import flow_loss  # noqa: E402
 
 C, S, T = 4, 8, 3
 

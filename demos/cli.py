@@ -22,7 +22,7 @@ COMMANDS = {
     "record": ("demos.record", "record an agent playing a dream or the real game to mp4 or GIF"),
     "collect": ("demos.collect", "record teacher play (episodes) to disk for training"),
     "bench": ("worldsim.bench", "time how fast each model preset produces frames on this machine"),
-    "train": ("worldsim.train", "train a world model (autoencoder, then dynamics) on collected episodes"),
+    "train": ("worldsim.training.train", "train a world model (autoencoder, then dynamics) on collected episodes"),
     "export": ("worldsim.export", "write a trained model as a half-precision folder to ship or share"),
     "agent": ("agents.cli", "train PPO in a dream or the real game; score agents (Crafter score, ...)"),
     "eval": ("demos.evaluate", "measure a trained model against held-out teacher play (PSNR, SSIM, ...)"),

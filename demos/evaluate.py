@@ -49,7 +49,7 @@ import torch
 
 from worldsim.checkpoint import CheckpointError, load_model
 from worldsim.data import WindowDataset
-from worldsim.metrics import (changed_pixels, edge_energy, global_shift, psnr, psnr_of_mse,
+from worldsim.evaluation.metrics import (changed_pixels, edge_energy, global_shift, psnr, psnr_of_mse,
                               ssim, unchanged_frames)
 from worldsim.simulator import WorldSimulator
 
@@ -347,7 +347,7 @@ def action_following(model, world: str, train_data, forced_by_policy: dict, max_
                      seed: int, idm_path: Path | None) -> dict:
     """Inverse-dynamics accuracy on real pairs and on dream pairs (same starts, actions),
     per held-out policy."""
-    from worldsim.idm import accuracy, load_or_train_judge, readable
+    from worldsim.evaluation.judge import accuracy, load_or_train_judge, readable
 
     idm, judge = load_or_train_judge(train_data, max_steps, seed, idm_path,
                                      model.action_nvec, model.image_size)
@@ -495,7 +495,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _configure(model, args) -> None:
     """Apply the sampling options to the loaded model (every simulator below uses them)."""
     if args.sampling_steps is not None:
-        from worldsim.flow import euler_levels
+        from worldsim.model.flow import euler_levels
 
         try:
             euler_levels(args.sampling_steps)

@@ -10,7 +10,7 @@ import torch
 from envs.teachers import action_nvec, make_teacher, to_vector
 from worldsim.checkpoint import save_model, save_starts
 from worldsim.config import preset
-from worldsim.model import WorldModel
+from worldsim.model.world import WorldModel
 
 STARTS = 4  # start contexts per test checkpoint
 

@@ -9,7 +9,7 @@ from safetensors.torch import load_file, save_file
 from worldsim.checkpoint import (CheckpointError, load_model, load_training_state, save_model,
                                  save_training_state)
 from worldsim.config import preset
-from worldsim.model import WorldModel
+from worldsim.model.world import WorldModel
 
 torch.set_num_threads(1)
 
@@ -254,7 +254,7 @@ def test_saved_files_are_readable_by_everyone_the_umask_allows(tmp_path):
 
     from worldsim.checkpoint import save_model
     from worldsim.config import preset
-    from worldsim.model import WorldModel
+    from worldsim.model.world import WorldModel
 
     old = os.umask(0o022)
     try:

@@ -13,7 +13,7 @@ import envs
 from envs.dream import DreamEnv, DreamVectorEnv
 from envs.voxel import NOOP
 from worldsim.checkpoint import CheckpointError, load_model
-from worldsim.sampler import KeyedNoise, LatentRollout
+from worldsim.model.sampler import KeyedNoise, LatentRollout
 from worldsim.simulator import WorldSimulator
 
 from dreams import head_layer, make_dream_checkpoint, teacher_play

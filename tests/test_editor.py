@@ -1,15 +1,15 @@
-"""The copy-and-edit model (worldsim/editor.py): exact copies, whole-pixel warps, learning
+"""The copy-and-edit model (worldsim/model/editor.py): exact copies, whole-pixel warps, learning
 a motion from play, and training, resuming and loading as the other presets."""
 import numpy as np
 import pytest
 import torch
 
-from worldsim import train as T
+from worldsim.training import train as T
 from worldsim.checkpoint import load_model
 from worldsim.config import ModelConfig, preset
-from worldsim.editor import (editor_loss, fit_action_motion, hard_st, quantize, to_float,
+from worldsim.model.editor import (editor_loss, fit_action_motion, hard_st, quantize, to_float,
                              to_uint8, warp)
-from worldsim.model import WorldModel
+from worldsim.model.world import WorldModel
 from worldsim.simulator import WorldSimulator
 
 torch.set_num_threads(1)
@@ -55,7 +55,7 @@ def test_warping_by_a_whole_pixel_shift_moves_the_frame_by_that_shift(dx, dy):
 def test_motion_targets_find_a_known_shift_and_still_cells():
     """The motion taught to each cell: the known shift where the picture moved, none
     where it stayed (the bottom rows, a HUD), no target where nothing explains it."""
-    from worldsim.editor import motion_targets
+    from worldsim.model.editor import motion_targets
 
     rng = np.random.default_rng(3)
     prev = rng.integers(0, 256, (1, 16, 16, 3), dtype=np.uint8).repeat(4, 1).repeat(4, 2)
@@ -108,7 +108,7 @@ def _shift_windows(batch, rng, K=2):
 def test_motion_table_is_fitted_to_the_play():
     """Before training, each action value's whole-frame motion is fitted to the data: on
     textures that action 1 moves 3 right and action 2 moves 2 down, the table says so."""
-    from worldsim.editor import ACTION_MOTION_GAIN
+    from worldsim.model.editor import ACTION_MOTION_GAIN
 
     frames, actions = _shift_windows(256, np.random.default_rng(4))
     x = to_float(frames)

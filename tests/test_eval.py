@@ -9,7 +9,7 @@ import torch
 
 from demos.collect import collect
 from demos.evaluate import main as evaluate
-from worldsim.metrics import psnr, ssim
+from worldsim.evaluation.metrics import psnr, ssim
 
 from dreams import head_layer, make_dream_checkpoint
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from demos.evaluate import fidelity, scene_mask
-from worldsim.metrics import (PSNR_CAP, changed_pixels, edge_energy, global_shift, psnr_of_mse,
+from worldsim.evaluation.metrics import (PSNR_CAP, changed_pixels, edge_energy, global_shift, psnr_of_mse,
                               unchanged_frames)
 
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from worldsim.autoencoder import FrameAutoencoder
+from worldsim.model.autoencoder import FrameAutoencoder
 from worldsim.config import ModelConfig, preset
-from worldsim.dynamics import SpacetimeDiT, initialize_weights
-from worldsim.flow import flow_loss, training_levels
-from worldsim.sampler import LatentRollout
+from worldsim.model.dynamics import SpacetimeDiT, initialize_weights
+from worldsim.model.flow import flow_loss, training_levels
+from worldsim.model.sampler import LatentRollout
 
 torch.set_num_threads(1)
 
@@ -223,7 +223,7 @@ def test_action_dropout_hides_whole_actions_of_later_frames():
 
 def _guided_rollouts(dit, cfg, guidances, actions, steps):
     """One rollout per guidance from the same context and noise; the frames of each."""
-    from worldsim.sampler import KeyedNoise
+    from worldsim.model.sampler import KeyedNoise
     context = torch.randn(3, cfg.dynamics.context, 4, 16, 16, generator=torch.Generator().manual_seed(1))
     led = torch.randint(0, 2, (3, cfg.dynamics.context, 8), generator=torch.Generator().manual_seed(2))
     out = []
@@ -258,7 +258,7 @@ def test_action_guidance_pushes_frames_along_their_action(tiny):
 
 
 def test_simulator_refuses_guidance_the_model_never_learned(tiny):
-    from worldsim.model import WorldModel
+    from worldsim.model.world import WorldModel
     from worldsim.simulator import WorldSimulator
     model = WorldModel(preset("tiny"))
     with pytest.raises(ValueError, match="action dropout"):
@@ -270,8 +270,8 @@ def test_simulator_refuses_guidance_the_model_never_learned(tiny):
 
 
 def test_steered_convolution_starts_as_nothing_and_can_move_the_picture():
-    from worldsim.dynamics import zero_steering
-    from worldsim.layers import SteeredConv
+    from worldsim.model.dynamics import zero_steering
+    from worldsim.model.layers import SteeredConv
 
     steer = SteeredConv(16, 3, groups=2)
     zero_steering(steer)
@@ -353,7 +353,7 @@ def test_classifying_event_heads_learn_a_local_event():
     reads them (the new frame half noised), with recall and precision of 0.8 or more. It
     found 55 of 63 events, without a false one; the mean-pooled linear regression head,
     trained the same way, found 33 (at the time of writing)."""
-    from worldsim.dynamics import reward_classes
+    from worldsim.model.dynamics import reward_classes
     C, S, T = 4, 8, 3
     g = torch.Generator().manual_seed(0)
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from demos.collect import collect
-from worldsim import train as T
+from worldsim.training import train as T
 from worldsim.checkpoint import load_model
 
 torch.set_num_threads(1)
@@ -158,7 +158,7 @@ def test_overfit_model_predicts_held_transitions(tmp_path):
     import numpy as np
 
     from worldsim.data import WindowDataset
-    from worldsim.sampler import GeneratorNoise, LatentRollout
+    from worldsim.model.sampler import GeneratorNoise, LatentRollout
 
     data = tmp_path / "one"
     collect("voxel", "explorer", 1, 24, data, progress=False)

@@ -12,10 +12,10 @@ import time
 
 import torch
 
-from .config import PRESETS, preset
-from .device import DeviceError, check_device
-from .model import WorldModel
-from .simulator import WorldSimulator, cpu_bf16
+from worldsim.config import PRESETS, preset
+from worldsim.device import DeviceError, check_device
+from worldsim.model.world import WorldModel
+from worldsim.simulator import WorldSimulator, cpu_bf16
 
 FRAME_BUDGET_MS = 1000 / 60  # a frame within this keeps a 60 fps player fed
 

@@ -45,9 +45,9 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from .config import ModelConfig
-from .device import check_device
-from .model import WorldModel
+from worldsim.config import ModelConfig
+from worldsim.device import check_device
+from worldsim.model.world import WorldModel
 
 MODEL_FORMAT = "worldsim-model"
 MODEL_VERSION = 1  # bump when the layout of config.json changes

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import torch
 
-from .checkpoint import STARTS_FILE, CheckpointError, load_model, save_model
-from .data import MAX_REWARD_VALUES, WindowDataset
-from .dynamics import reward_classes
-from .flow import euler_levels
-from .simulator import check_action_guidance
+from worldsim.checkpoint import STARTS_FILE, CheckpointError, load_model, save_model
+from worldsim.data import MAX_REWARD_VALUES, WindowDataset
+from worldsim.model.dynamics import reward_classes
+from worldsim.model.flow import euler_levels
+from worldsim.simulator import check_action_guidance
 
 DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 

@@ -10,7 +10,7 @@ Start contexts are real frames: ``context_frames`` (B, K, H, W, 3) uint8 with K 
 model's context, and ``context_actions`` (B, K-1, A), the actions taken between them (the
 last ``context`` frames are used). Actions are integer vectors, one entry per component
 (a Discrete space's action is a vector of one). Each dream draws its noise from its own
-seed (:class:`worldsim.sampler.KeyedNoise`), so a dream is the same alone or in any batch,
+seed (:class:`worldsim.model.sampler.KeyedNoise`), so a dream is the same alone or in any batch,
 and ``reset(..., rows=...)`` restarts some dreams while the rest go on. Memory is fixed:
 the rollout keeps ``context`` frames of keys and values per dream, however long it runs.
 
@@ -28,9 +28,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .model import WorldModel
-from .editor import EditRollout, to_float, to_uint8
-from .sampler import EVENTS, KeyedNoise, LatentRollout
+from worldsim.model.world import WorldModel
+from worldsim.model.editor import EditRollout, to_float, to_uint8
+from worldsim.model.sampler import EVENTS, KeyedNoise, LatentRollout
 
 TERMINATION_THRESHOLD = 0.5  # a dream ends when the termination head's probability passes this
 

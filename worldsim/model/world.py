@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from torch import nn
 
-from .autoencoder import FrameAutoencoder
-from .config import ModelConfig
-from .dynamics import SpacetimeDiT, initialize_weights
-from .editor import CopyEditModel
+from worldsim.model.autoencoder import FrameAutoencoder
+from worldsim.config import ModelConfig
+from worldsim.model.dynamics import SpacetimeDiT, initialize_weights
+from worldsim.model.editor import CopyEditModel
 
 
 class WorldModel(nn.Module):

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import AutoencoderConfig
+from worldsim.config import AutoencoderConfig
 
 GROUPS = 8  # group-norm groups (every preset's widths are multiples of 8)
 

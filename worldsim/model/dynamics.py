@@ -24,8 +24,8 @@ import math
 import torch
 from torch import nn
 
-from .config import DynamicsConfig
-from .layers import (ActionEmbedder, Attention, LevelEmbedder, Mlp, SteeredConv, modulate,
+from worldsim.config import DynamicsConfig
+from worldsim.model.layers import (ActionEmbedder, Attention, LevelEmbedder, Mlp, SteeredConv, modulate,
                      patchify, rope_tables, unpatchify)
 
 NORM_EPS = 1e-6

@@ -34,10 +34,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .autoencoder import ResBlock
-from .config import ModelConfig
-from .dynamics import EventHeads, reward_classes
-from .layers import ActionEmbedder, Attention, LevelEmbedder, Mlp, modulate
+from worldsim.model.autoencoder import ResBlock
+from worldsim.config import ModelConfig
+from worldsim.model.dynamics import EventHeads, reward_classes
+from worldsim.model.layers import ActionEmbedder, Attention, LevelEmbedder, Mlp, modulate
 
 FLOW_GAIN = 8.0  # the motion head's output times this is pixels (a turn moves tens)
 # the per-action motion table learns this much faster: under Adam a weight moves by about

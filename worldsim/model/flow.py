@@ -27,7 +27,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .config import FlowConfig
+from worldsim.config import FlowConfig
 
 REWARD_WEIGHT = 1.0  # reward regression's share of the loss, beside the velocity MSE
 REWARD_CLASS_WEIGHT = 0.1  # a classifying reward head's cross-entropy share (it starts at log(classes))

@@ -35,17 +35,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import (fault_point, load_model, load_training_state, recover_checkpoint,
+from worldsim.checkpoint import (fault_point, load_model, load_training_state, recover_checkpoint,
                          save_checkpoint)
-from .config import preset
-from .data import WindowDataset, reward_values
-from .device import check_device
-from .flow import flow_loss
-from .dynamics import classes_for, reward_classes
-from .editor import FIT_PAIRS, EditRollout, editor_loss, fit_action_motion, to_float, to_uint8
-from .interrupt import GracefulStop
-from .model import WorldModel
-from .video import write_video
+from worldsim.config import preset
+from worldsim.data import WindowDataset, reward_values
+from worldsim.device import check_device
+from worldsim.model.flow import flow_loss
+from worldsim.model.dynamics import classes_for, reward_classes
+from worldsim.model.editor import FIT_PAIRS, EditRollout, editor_loss, fit_action_motion, to_float, to_uint8
+from worldsim.interrupt import GracefulStop
+from worldsim.model.world import WorldModel
+from worldsim.video import write_video
 
 PHASES = ("autoencoder", "dynamics", "done")
 WARMUP_STEPS = 200  # linear learning-rate warm-up at the start of each phase
@@ -192,7 +192,7 @@ def write_samples(model: WorldModel, data: WindowDataset, folder: Path, tag: str
     """A reconstruction grid PNG and an open-loop rollout mp4 (real | dream); returns PSNRs."""
     from PIL import Image
 
-    from .sampler import GeneratorNoise, LatentRollout
+    from worldsim.model.sampler import GeneratorNoise, LatentRollout
 
     folder.mkdir(parents=True, exist_ok=True)
     model.eval()

@@ -32,7 +32,7 @@ import math
 
 import torch
 
-from .flow import add_noise, euler_levels
+from worldsim.model.flow import add_noise, euler_levels
 
 # independent noise streams within one step of a dream
 SALT_FINISHED, SALT_START, SALT_RESET = 0, 1, 2

@@ -1,0 +1,1 @@
+"""Training a world model on collected episodes (``worldsim train``)."""
