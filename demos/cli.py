@@ -25,6 +25,7 @@ COMMANDS = {
     "train": ("worldsim.training.train", "train a world model (autoencoder, then dynamics) on collected episodes"),
     "export": ("worldsim.export", "write a trained model as a half-precision folder to ship or share"),
     "agent": ("agents.cli", "train PPO in a dream or the real game; score agents (Crafter score, ...)"),
+    "learn": ("demos.learn", "turn a Gymnasium game into a playable dream: collect, train, evaluate, export"),
     "eval": ("demos.evaluate", "measure a trained model against held-out teacher play (PSNR, SSIM, ...)"),
 }
 

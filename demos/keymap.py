@@ -82,3 +82,12 @@ def help_text() -> str:
     for world, keymap in KEYMAPS.items():
         parts.append(f"keys ({world}):\n" + "\n".join("  " + line for line in help_lines(keymap)))
     return "\n\n".join(parts)
+
+
+def game_keymap(bindings: list[tuple[str, str]], turn_based: bool = False) -> tuple[Binding, ...]:
+    """The keymap of any other game (``agents.game_keys.GameControls.bindings()``): its
+    keys, and the player's commands on function keys, which no game table uses."""
+    game = tuple(Binding(keys, does) for keys, does in bindings)
+    if turn_based:
+        game += (Binding("(a press)", "one step: the game waits for a key"),)
+    return (*game, *_commands(("f4",), ("f2",), ("f3",)))

@@ -29,7 +29,7 @@ class PlayApp:
     def __init__(self, env, world_name: str, fps: int = 60, scale: int | None = None,
                  seed: int | None = None, capture_mouse: bool = True,
                  real_factory=None, record_dir: str = ".", controls=None,
-                 world: str = "voxel"):
+                 world: str = "voxel", keymap=None):
         import pygame
 
         from agents.keyboard import CrafterControls, VoxelControls
@@ -47,14 +47,15 @@ class PlayApp:
                                   f"worldsim: {world_name}", resizable=True)
         self.font = pygame.font.Font(None, 22)
         self.clock = pygame.time.Clock()
-        if world not in KEYMAPS:
+        if keymap is None and world not in KEYMAPS:
             raise ValueError(f"world must be one of {sorted(KEYMAPS)}, got {world!r}")
+        keymap = keymap or KEYMAPS[world]  # (any other game brings its controls and keymap)
         if controls is None:
             controls = CrafterControls() if world == "crafter" else VoxelControls()
         self.controls = controls
         # the player's own keys and the help overlay, from the world's keymap
-        self.help_lines = help_lines(KEYMAPS[world])
-        self.command_keys = command_keys(KEYMAPS[world])
+        self.help_lines = help_lines(keymap)
+        self.command_keys = command_keys(keymap)
         self.capture_mouse = capture_mouse
         self.mouse_captured = False
         self.show_help = False
@@ -203,8 +204,9 @@ class PlayApp:
         self.handle_events()
         if not self.running:
             return
-        if not self.paused:
-            self.last_action = self.controls.action()
+        action = None if self.paused else self.controls.action()
+        if action is not None:  # (None: a turn-based game waits for a key press)
+            self.last_action = action
             self.obs, reward, terminated, truncated, self.info = self.env.step(self.last_action)
             if self.show_real:
                 self.real_obs, _, real_term, real_trunc, _ = self.real.step(self.last_action)
@@ -304,8 +306,10 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--real", action="store_true",
                         help="play the teacher game itself rather than a model's dream")
-    parser.add_argument("--world", default="voxel", choices=["voxel", "crafter"],
-                        help="which world to play (default: voxel); Crafter uses its own keys")
+    parser.add_argument("--world", default=None,
+                        help="voxel, crafter or the Gymnasium id of a learned game (default: "
+                             "the --checkpoint's world, else voxel); Crafter and Atari use "
+                             "their own keys, other games number keys (printed)")
     parser.add_argument("--checkpoint", default=None,
                         help="dream this trained model (a folder from `worldsim train`; "
                              "default: the bundled model)")
@@ -356,7 +360,15 @@ def main(argv=None) -> int:
     import envs  # noqa: F401  (registers the ids)
     from envs.window import NoDisplayError
 
-    names = {"voxel": "VoxelWorld", "crafter": "Crafter"}
+    from .game_play import BUILTIN_WORLDS, game_controls, resolve_world
+
+    try:
+        args.world = resolve_world(args.world, args.checkpoint)
+    except ValueError as exc:
+        print(f"worldsim play: {exc}. Or play the real game: `worldsim play --real`.",
+              file=sys.stderr)
+        return 2
+    names = {"voxel": "VoxelWorld", "crafter": "Crafter", args.world: args.world}
     if args.real:
         from envs.teachers import make_teacher
 
@@ -397,12 +409,15 @@ def main(argv=None) -> int:
 
         def real_factory():
             return make_teacher(args.world, size=size)
+    controls = keymap = None
+    if args.world not in BUILTIN_WORLDS:
+        controls, keymap = game_controls(args.world, env)
     try:
         app = PlayApp(env, title, fps=0 if args.benchmark else args.fps,
                       scale=args.scale, seed=args.seed,
                       capture_mouse=not args.benchmark and args.world == "voxel",
                       real_factory=real_factory, record_dir=args.record_dir,
-                      world=args.world)
+                      world=args.world, controls=controls, keymap=keymap)
     except NoDisplayError as exc:
         env.close()
         print(f"worldsim play: {exc}. Without a display, `worldsim record --world "

@@ -25,3 +25,9 @@ for _world, _id in DREAM_IDS.items():
         register(id=_id, entry_point="envs.dream:DreamEnv",
                  vector_entry_point="envs.dream:DreamVectorEnv",
                  max_episode_steps=DREAM_MAX_STEPS[_world], kwargs={"world": _world})
+
+# the dream of any learned game: gymnasium.make("worldsim/Dream-v0", checkpoint=FOLDER)
+# (envs/learned.py; register_dream(FOLDER) gives a model an id of its own)
+if "worldsim/Dream-v0" not in registry:
+    register(id="worldsim/Dream-v0", entry_point="envs.learned:dream_env",
+             vector_entry_point="envs.learned:dream_vector_env")

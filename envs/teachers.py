@@ -2,9 +2,11 @@
 
 ``make_teacher("voxel")`` and ``make_teacher("crafter")`` build the built-in teachers;
 any other name is taken as a Gymnasium id (``"ALE/Pong-v5"``, a registered env of your
-own). It must have image observations (``Box`` of uint8 ``(H, W, 3)``, ``(H, W, 1)`` or
-``(H, W)``) and a ``Discrete`` or ``MultiDiscrete`` action space; its frames are resized to
-``size x size`` RGB so that a model sees every world the same way.
+own; ``ALE/...`` and ``MiniGrid-...`` import their packages, see :mod:`envs.games`). It must
+have image observations (``Box`` of uint8 ``(H, W, 3)``, ``(H, W, 1)`` or ``(H, W)``), or
+render ``rgb_array`` pictures that are then its frames, and a ``Discrete`` or
+``MultiDiscrete`` action space; its frames are resized to ``size x size`` RGB so that a
+model sees every world the same way.
 """
 from __future__ import annotations
 
@@ -65,11 +67,12 @@ def make_teacher(world: str, size: int = 64, render_mode: str | None = None,
         kwargs["max_episode_steps"] = int(max_episode_steps)
     if world in BUILTIN:
         return gym.make(BUILTIN[world], size=size, render_mode=render_mode, **kwargs)
+    from .games import make_game
+
     try:
-        env = gym.make(world, render_mode=render_mode, **kwargs)
-    except gym.error.Error as exc:
-        raise TeacherError(f"unknown world {world!r}: not one of {sorted(BUILTIN)} and not a "
-                           f"Gymnasium id that can be made ({exc})") from exc
+        env, _ = make_game(world, render_mode=render_mode, **kwargs)  # (its package imported; its renders if need be)
+    except TeacherError as exc:
+        raise TeacherError(f"unknown world {world!r}: not one of {sorted(BUILTIN)}, and {exc}") from exc
     problems = []
     if not _is_image_space(env.observation_space):
         problems.append(f"its observations are {env.observation_space}, not uint8 images "
