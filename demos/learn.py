@@ -35,21 +35,20 @@ DEFINING = ("game", "policy", "seed")  # what must match to resume a job
 TRAIN_STEPS_BOUND = 10**7  # training is bounded by time; this step count is never reached
 MIN_SEGMENT_SECONDS = 5.0  # less training time than this left: the budget is spent
 CHECK_STARTS = 8  # open-loop rollouts per held-out check during training
+LEARN_POLICIES = ("random", "uniform")  # agents.POLICIES that play any game
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from agents import POLICIES
-
     p = argparse.ArgumentParser(prog="worldsim learn", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 2)[2])
+                                epilog=__doc__.split("\n\n", 1)[1])
     p.add_argument("game", help="a Gymnasium id: ALE/Pong-v5, MiniGrid-Empty-8x8-v0, "
                                 "my_package:MyGame-v0, ...")
     p.add_argument("--hours", type=float, required=True,
                    help="time budget for the whole job, in hours (2 for a good model on 2 CPU "
                         "cores; 0.03 for a smoke run)")
     p.add_argument("--out", required=True, help="job folder (created; resumed if it exists)")
-    p.add_argument("--policy", default="random", choices=POLICIES,
+    p.add_argument("--policy", default="random", choices=LEARN_POLICIES,
                    help="who plays for the data: random (actions held 1-8 steps, default) or "
                         "uniform (a new random action every step)")
     p.add_argument("--seed", type=int, default=0, help="collection seed (0)")
@@ -178,8 +177,13 @@ class Job:
     def train(self) -> None:
         p = self.plan
         segment = max(MIN_SEGMENT_SECONDS, self.state["hours"] * 3600 * (1 - EVAL_SHARE) / p.checks)
-        while (left := self.train_seconds_left()) >= MIN_SEGMENT_SECONDS:
-            minutes = min(segment, left) / 60
+        model = self.out / "run" / "model" / "config.json"
+        forced = model.exists()  # at most one segment beyond the budget
+        while (left := self.train_seconds_left()) >= MIN_SEGMENT_SECONDS or not forced:
+            forced = True
+            # (a budget spent before any training still trains one short segment: the
+            # evaluation, the export and the player need a model)
+            minutes = max(MIN_SEGMENT_SECONDS, min(segment, left)) / 60
             run_stage(self, "train", "worldsim.training.train",
                       ["--data", str(self.train_data), "--out", str(self.out / "run"),
                        "--preset", p.preset, "--minutes", f"{minutes:.4f}",
@@ -259,9 +263,12 @@ def check_game(args):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise SystemExit(f"worldsim learn: --{name} must be at least 1, got {value}")
-    if args.policy == "explorer":
-        raise SystemExit("worldsim learn: the scripted explorer plays only the built-in worlds; "
-                         "use --policy random or uniform")
+    if args.preset is not None:
+        from worldsim.config import PRESETS
+
+        if args.preset not in PRESETS:
+            raise SystemExit(f"worldsim learn: unknown --preset {args.preset!r}; expected one "
+                             f"of {sorted(PRESETS)}")
     import envs  # noqa: F401  (registers worldsim's ids)
     from envs.games import game_facts
     from envs.teachers import TeacherError

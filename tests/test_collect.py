@@ -125,7 +125,7 @@ def test_cli_prints_summary_with_histogram(tmp_path):
 
 
 def test_cli_rejects_bad_arguments(tmp_path):
-    proc = _cli("--world", "CartPole-v1", "--episodes", "1", "--out", str(tmp_path))
+    proc = _cli("--world", "Pendulum-v1", "--episodes", "1", "--out", str(tmp_path))
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 2 and "cannot be a worldsim teacher" in stderr
     proc = _cli("--world", "voxel", "--episodes", "0", "--out", str(tmp_path))

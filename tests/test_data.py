@@ -213,10 +213,22 @@ def test_any_image_env_can_teach(tmp_path):
 
 
 def test_non_image_env_is_refused_clearly():
-    with pytest.raises(TeacherError, match="CartPole-v1 cannot be a worldsim teacher.*not uint8 images"):
-        make_teacher("CartPole-v1")
+    import toy_games  # noqa: F401  (registers VectorGame-v0: numbers, and no render)
+
+    with pytest.raises(TeacherError, match="VectorGame-v0 cannot be a worldsim teacher.*not uint8 images"):
+        make_teacher("VectorGame-v0")
     with pytest.raises(TeacherError, match="unknown world"):
         make_teacher("NoSuchGame-v9")
+
+
+def test_an_env_that_renders_teaches_from_its_renders():
+    env = make_teacher("CartPole-v1", size=32)  # observations: 4 numbers; renders: pictures
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (32, 32, 3) and obs.dtype == np.uint8 and obs.std() > 0
+    for _ in range(8):  # pushed right, the cart and the pole move in the picture
+        moved, *_ = env.step(1)
+    assert env.observation_space.contains(moved) and not np.array_equal(moved, obs)
+    env.close()
 
 
 def test_several_folders_make_one_dataset(tmp_path):
