@@ -68,6 +68,8 @@ def load_state(out: Path, args) -> dict | None:
     """The job's state if ``out`` holds one for the same game, policy and seed; a clear
     refusal if it holds another; None for a new job. Reads only."""
     path = out / STATE
+    if out.exists() and not out.is_dir():
+        raise SystemExit(f"worldsim learn: --out {out} is a file, not a folder")
     if not path.exists():
         if out.exists() and any(out.iterdir()):
             raise SystemExit(f"worldsim learn: {out} exists and is not a `worldsim learn` job "
@@ -117,15 +119,19 @@ class StageFailed(Exception):
         self.code = code
 
 
-def run_stage(job, stage: str, module: str, argv: list[str]) -> None:
-    """``module.main(argv)`` with its output in ``logs/<stage>.log``, timed into the state."""
+def run_stage(job, stage: str, command: str, argv: list[str]) -> None:
+    """``worldsim COMMAND argv`` (its module's ``main``, found in the command table) with its
+    output in ``logs/<stage>.log``, timed into the state."""
     import importlib
 
+    from .cli import COMMANDS
+
+    module = COMMANDS[command][0]
     log = job.out / "logs" / f"{stage}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     job.progress.begin(stage)
     with open(log, "a") as f, contextlib.redirect_stdout(f), contextlib.redirect_stderr(f):
-        print(f"$ worldsim {module.rsplit('.', 1)[-1]} {' '.join(argv)}", flush=True)
+        print(f"$ worldsim {command} {' '.join(argv)}", flush=True)
         try:
             code = importlib.import_module(module).main(argv)
         except SystemExit as exc:  # a refusal worded by the stage
@@ -162,7 +168,7 @@ class Job:
         if stage in self.state["done"]:
             return
         p, s = self.plan, self.state
-        run_stage(self, stage, "demos.collect",
+        run_stage(self, stage, "collect",
                   ["--world", s["game"], "--policy", s["policy"], "--episodes", str(episodes),
                    "--steps", str(p.episode_steps), "--out", str(folder), "--seed", str(seed),
                    "--size", str(p.size), "--quiet"])
@@ -184,7 +190,7 @@ class Job:
             # (a budget spent before any training still trains one short segment: the
             # evaluation, the export and the player need a model)
             minutes = max(MIN_SEGMENT_SECONDS, min(segment, left)) / 60
-            run_stage(self, "train", "worldsim.training.train",
+            run_stage(self, "train", "train",
                       ["--data", str(self.train_data), "--out", str(self.out / "run"),
                        "--preset", p.preset, "--minutes", f"{minutes:.4f}",
                        "--steps", str(TRAIN_STEPS_BOUND), "--threads", str(p.threads),
@@ -194,7 +200,7 @@ class Job:
     def check(self) -> None:
         """A quick held-out check of the latest checkpoint, for the progress display."""
         folder = self.out / "checks" / "latest"
-        run_stage(self, "check", "demos.evaluate",
+        run_stage(self, "check", "eval",
                   ["--checkpoint", str(self.out / "run" / "model"), "--data", str(self.heldout_data),
                    "--out", str(folder), "--sections", "rollout", "--starts", str(CHECK_STARTS),
                    "--horizon", str(HORIZON), "--threads", str(self.plan.threads)])
@@ -206,7 +212,7 @@ class Job:
 
     def evaluate(self) -> None:
         p = self.plan
-        run_stage(self, "eval", "demos.evaluate",
+        run_stage(self, "eval", "eval",
                   ["--checkpoint", str(self.out / "run" / "model"), "--data", str(self.heldout_data),
                    "--train-data", str(self.train_data), "--out", str(self.out / "report" / "eval"),
                    "--sections", "forced,rollout,actions,heads", "--starts", str(p.eval_starts),
@@ -218,7 +224,7 @@ class Job:
     def export(self) -> None:
         calibrate = ["--calibrate-rewards", str(self.train_data)] if has_rewards(self.train_data) \
             else []  # (a game that never pays has no reward classes to calibrate)
-        run_stage(self, "export", "worldsim.export",
+        run_stage(self, "export", "export",
                   ["--checkpoint", str(self.out / "run" / "model"), "--out", str(self.out / "model"),
                    *calibrate, "--note", f"learned_by=worldsim learn {self.state['game']} "
                                          f"--hours {self.state['hours']:g}"])
