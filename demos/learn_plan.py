@@ -20,8 +20,9 @@ from pathlib import Path
 SMALL_HOURS = 0.25
 TINY_HOURS = 0.01  # below this (a test), the final evaluation is cut to a few rollouts
 FULL_SIZE, SMALL_SIZE = 64, 32
-# play collected per hour of budget: with the `edit` preset on two cores (about 3 steps of
-# 32 windows a second) 50,000 frames are seen a few times over in an hour of training
+# play collected per hour of budget: the `edit` preset at 64 px trained at 0.37 steps of 32
+# windows a second on two cores shared with other work (load 4; faster on a quiet machine),
+# so an hour of training sees 40,000 windows or more: about each frame of 50,000 once
 FRAMES_PER_HOUR = 50_000
 MIN_FRAMES, MAX_FRAMES = 1_500, 100_000  # at 64 px 100,000 frames are 1.2 GB in memory
 EPISODE_STEPS, SMALL_EPISODE_STEPS = 500, 100  # most steps per collected episode
@@ -142,8 +143,11 @@ def figures_table(figures: dict) -> list[str]:
 
 
 def follows_keys(figures: dict) -> list[str]:
+    corr = figures.get("shift_correlation")
     lines = [f"Picture shift (phase correlation) of dream steps against the game's under the "
-             f"same actions: correlation {_num(figures.get('shift_correlation'), '{:.2f}')}."]
+             f"same actions: correlation {corr:.2f}." if corr is not None else
+             "Picture shift (phase correlation): no figure, the game's picture does not shift "
+             "as a whole (things move within it); the judge below reads the actions."]
     for name, a in figures.get("actions", {}).items():
         if a["readable"]:
             lines.append(f"Inverse-dynamics judge reads `{name}` from real pairs at "
