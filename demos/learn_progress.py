@@ -1,16 +1,19 @@
-"""The one progress display of ``worldsim learn``: the stage, the time left of the budget
-and the latest held-out figure, on one line that a background thread redraws, while each
-stage's own output goes to its log. The same thread keeps the job's stage times in its
+"""The one progress display of ``worldsim learn``: the share of the budget spent, the stage,
+the time left and the latest held-out figure, on one line that a background thread redraws
+(its own, not a tqdm bar: the stages' tqdm bars go to their logs and must not make room for
+it), while each stage's own output goes to its log. The same thread keeps the job's stage times in its
 state and saves them every few seconds, so a job killed mid-stage has its time counted.
 """
 from __future__ import annotations
 
+import shutil
 import sys
 import threading
 import time
 
 REDRAW_SECONDS = 1.0
 REDRAW_SECONDS_NO_TTY = 30.0  # into a log file or a pipe: a line now and then
+BAR_WIDTH = 20
 SAVE_SECONDS = 10.0  # stage times are saved this often while a stage runs
 
 
@@ -34,7 +37,8 @@ class Progress:
         self.base = self.began = 0.0
         self.lock = threading.Lock()
         self.stop = threading.Event()
-        self.bar = self.thread = None
+        self.stream = self.thread = None
+        self.tty = False
 
     def begin(self, stage: str) -> None:
         with self.lock:
@@ -56,23 +60,33 @@ class Progress:
     def spent(self) -> float:
         return sum(self.state["seconds"].values())
 
-    def redraw(self) -> None:
-        if self.bar is None:
-            return
+    def line(self) -> str:
         with self.lock:
             self._tick()
             spent = self.spent()
-        self.bar.n = min(int(spent), self.bar.total)
-        parts = [self.stage or "between stages", f"{clock(self.budget - spent)} left"]
+        done = min(1.0, spent / self.budget) if self.budget > 0 else 1.0
+        filled = int(round(done * BAR_WIDTH))
+        parts = [f"learn [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {done:4.0%}",
+                 self.stage or "between stages", f"{clock(self.budget - spent)} left"]
         if self.figure:
             parts.append(self.figure)
-        self.bar.set_description_str(" | ".join(parts), refresh=False)
-        self.bar.refresh()
+        return " | ".join(parts)
+
+    def redraw(self) -> None:
+        """The line again: in place on a terminal, as a new line into a file or a pipe."""
+        if self.stream is None:
+            return
+        text = self.line()
+        if self.tty:
+            width = shutil.get_terminal_size((100, 20)).columns - 1
+            self.stream.write("\r" + text[:width].ljust(width))
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
 
     def _loop(self) -> None:
         last_save = time.time()
-        tty = getattr(sys.__stderr__, "isatty", lambda: False)()
-        while not self.stop.wait(REDRAW_SECONDS if tty else REDRAW_SECONDS_NO_TTY):
+        while not self.stop.wait(REDRAW_SECONDS if self.tty else REDRAW_SECONDS_NO_TTY):
             self.redraw()
             if time.time() - last_save >= SAVE_SECONDS:
                 with self.lock:
@@ -81,12 +95,9 @@ class Progress:
                 last_save = time.time()
 
     def __enter__(self) -> "Progress":
-        if not self.quiet:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=max(1, int(self.budget)), file=sys.stderr, desc="starting",
-                            bar_format="learn {percentage:3.0f}%|{bar:20}| {desc}",
-                            dynamic_ncols=True)
+        if not self.quiet:  # (the real stderr: each stage's own output goes to its log)
+            self.stream = sys.stderr
+            self.tty = getattr(self.stream, "isatty", lambda: False)()
         self.thread = threading.Thread(target=self._loop, daemon=True)
         self.thread.start()
         return self
@@ -95,5 +106,5 @@ class Progress:
         self.stop.set()
         self.thread.join()
         self.redraw()
-        if self.bar is not None:
-            self.bar.close()
+        if self.stream is not None and self.tty:
+            self.stream.write("\n")

@@ -85,7 +85,8 @@ def make_game(game_id: str, render_mode: str | None = None, **kwargs) -> tuple[g
     try:
         env = gym.make(game_id, render_mode=render_mode, **kwargs)
     except (gym.error.Error, ImportError, AttributeError) as exc:
-        raise _game_error(f"{game_id!r} is not a Gymnasium id that can be made: {exc}. "
+        raise _game_error(f"{game_id!r} is not a Gymnasium id that can be made: "
+                          f"{str(exc).rstrip('.')}. "
                           "Check the spelling, install the package that registers it, or "
                           "name it as MODULE:ID so that Gymnasium imports MODULE") from exc
     if is_image_space(env.observation_space) or not renders_frames(env):

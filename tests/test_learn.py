@@ -59,6 +59,11 @@ def test_learn_end_to_end_then_play_and_resume(tmp_path):
     assert obs.shape == (TOY_SIZE, TOY_SIZE, 3) and dream.action_space == spaces.Discrete(3)
     dream.step(2)
     dream.close()
+    from envs.learned import register_dream
+
+    env_id = register_dream(model)  # an id of its own, named after the game
+    assert env_id == "worldsim/Dream-ToyPaddle-v0"
+    assert gym.make(env_id).action_space == spaces.Discrete(3)
 
     collected = sorted(p.name for p in (out / "data" / "train").iterdir())
     again = worldsim("learn", TOY, "--hours", "0.004", "--out", str(out), "--quiet")
