@@ -46,14 +46,18 @@ def time_frames(model: WorldModel, batch: int, frames: int, dtype, device) -> fl
     return (time.perf_counter() - start) / frames
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="worldsim bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--presets", nargs="+", default=["edit-det", "edit", "cpu"], choices=sorted(PRESETS))
     p.add_argument("--batches", nargs="+", type=int, default=[1, 8, 32])
     p.add_argument("--frames", type=int, default=20, help="timed frames per figure")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=2)
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         device = check_device(args.device)
     except DeviceError as exc:
