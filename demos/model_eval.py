@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -128,14 +129,19 @@ def _train_data(args, sections, meta: dict) -> tuple[str, ...]:
     return tuple(str(t) for t in train_path)
 
 
-def facts_for(model):
-    """The game's facts (``envs/facts.py``), its still scenes made with random play."""
+def facts_for(model, sections=()):
+    """The game's facts (``envs/facts.py``), its still scenes made with random play; says
+    so when they leave out a section asked for."""
     from agents import make_agent
     from envs.facts import world_facts
 
     world = model.cfg.world
-    return world_facts(world, model.image_size, len(model.action_nvec),
-                       wander=lambda space: make_agent("random", world, space))
+    facts = world_facts(world, model.image_size, len(model.action_nvec),
+                        wander=lambda space: make_agent("random", world, space))
+    if "hold" in sections and (facts.noop is None or facts.still_scenes is None):
+        print(f"worldsim eval: {world} names no no-op action here (or cannot be made): "
+              "no still scenes, so no hold section", file=sys.stderr)
+    return facts
 
 
 def write_report(result: dict, facts, out: Path | None) -> None:
@@ -173,7 +179,7 @@ def main(argv=None) -> int:
     out = Path(args.out) if args.out else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
-    facts = facts_for(model)
+    facts = facts_for(model, sections)
     try:
         result = {"checkpoint": str(args.checkpoint),
                   **evaluate(model, meta, facts, list(args.data), opts, out)}

@@ -139,3 +139,4 @@ def test_eval_of_a_gymnasium_game_runs_on_its_plain_facts(tmp_path, capsys):
     assert evaluate(["--checkpoint", str(ckpt), "--data", str(plain), "--out", str(plain / "r"),
                      "--sections", "forced,hold", "--windows", "8", "--threads", "1"]) == 0
     assert json.loads((plain / "r" / "metrics.json").read_text())["sections"] == ["forced"]
+    assert "no hold section" in capsys.readouterr().err
