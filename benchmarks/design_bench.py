@@ -135,7 +135,7 @@ def row_from(metrics: dict) -> dict:
 
 
 def run(args) -> int:
-    from demos.evaluate import main as evaluate
+    from demos.model_eval import main as evaluate
     from worldsim.checkpoint import load_model
 
     name = f"{args.world}-{args.name}"

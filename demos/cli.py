@@ -25,7 +25,7 @@ COMMANDS = {
     "train": ("worldsim.training.train", "train a world model (autoencoder, then dynamics) on collected episodes"),
     "export": ("worldsim.export", "write a trained model as a half-precision folder to ship or share"),
     "agent": ("agents.cli", "train PPO in a dream or the real game; score agents (Crafter score, ...)"),
-    "eval": ("demos.evaluate", "measure a trained model against held-out teacher play (PSNR, SSIM, ...)"),
+    "eval": ("demos.model_eval", "measure a trained model against held-out teacher play (PSNR, SSIM, ...)"),
 }
 
 

@@ -199,13 +199,14 @@ def test_edit_preset_trains_resumes_exactly_and_loads(voxel_episodes, tmp_path):
 def test_bundled_voxel_dream_holds_a_still_scene_for_100_no_op_steps():
     """Still scenes made in the real game (random steps, then standing until the picture
     settles): the bundled dream, given no-op actions, stays above 35 dB for 100 steps."""
-    from demos.evaluate import hold_still
+    from demos.model_eval import facts_for
     from envs.dream import bundled_checkpoint
+    from worldsim.evaluation.hold import hold_still
 
     model, _ = load_model(bundled_checkpoint("voxel"))
     if not model.is_editor:
         pytest.skip("the bundled VoxelWorld model is not a copy-and-edit model")
-    held = hold_still(model, "voxel", starts=4, steps=100, seed=5, device="cpu")
+    held = hold_still(model, facts_for(model), starts=4, steps=100, seed=5, device="cpu")
     assert held["still_share"] == 1.0  # the game itself kept every scene
     worst = min(step["still_psnr"] for step in held["curve"].values())
     assert worst > 35.0, worst
