@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from worldsim.checkpoint import load_model  # noqa: E402
 from worldsim.data import WindowDataset  # noqa: E402
 from worldsim.evaluation.metrics import psnr  # noqa: E402
+from worldsim.dream_config import DreamConfig  # noqa: E402
 from worldsim.simulator import WorldSimulator  # noqa: E402
 
 # Crafter's actions: 1 move left, 2 move right, 3 move up, 4 move down
@@ -141,7 +142,8 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(args.seed)
     w = pick_windows(data, world, nvec, args, rng)
     B = len(w["actions"])
-    sim = WorldSimulator(model, B, "cpu", precision="fp32", action_guidance=args.action_guidance)
+    sim = WorldSimulator(model, B, DreamConfig(device="cpu", precision="fp32",
+                                                action_guidance=args.action_guidance))
     preds, has = predictions(sim, w, world, nvec, rng)
     result = {"checkpoint": args.checkpoint, "step": meta.get("step"), "world": world,
               "data": args.data, "windows": B, "mirrored_windows": int(has.sum()),

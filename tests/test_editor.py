@@ -7,6 +7,7 @@ import torch
 from worldsim.training import train as T
 from worldsim.checkpoint import load_model
 from worldsim.config import ModelConfig, preset
+from worldsim.dream_config import DreamConfig
 from worldsim.model.editor import (editor_loss, fit_action_motion, hard_st, quantize, to_float,
                              to_uint8, warp)
 from worldsim.model.world import WorldModel
@@ -27,7 +28,7 @@ def test_untrained_model_keeps_a_still_scene_identical_for_100_steps(name, preci
     model = WorldModel(preset(name, world="voxel"))
     K = model.cfg.dynamics.context
     start = _frames(1, 2)  # two scenes, each still (its context frames all alike)
-    sim = WorldSimulator(model, batch_size=2, precision=precision)
+    sim = WorldSimulator(model, batch_size=2, config=DreamConfig(precision=precision))
     sim.reset(start[:, None].repeat(1, K, 1, 1, 1), torch.zeros(2, K - 1, 8, dtype=torch.long),
               seeds=[0, 1])
     noop = torch.tensor([[1, 1, 0, 4, 4, 0, 0, 0]] * 2)

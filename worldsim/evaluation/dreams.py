@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from worldsim.data import WindowDataset
+from worldsim.dream_config import DreamConfig
 from worldsim.simulator import WorldSimulator
 
 BATCH = 32  # dreams stepped together
@@ -22,7 +23,8 @@ def context_length(model) -> int:
 def simulator(model, frames: np.ndarray, actions: np.ndarray, seeds, device) -> WorldSimulator:
     """A simulator for ``len(frames)`` dreams, reset to real context ``frames`` (B, ctx, H,
     W, 3) and the ``actions`` (B, ctx - 1, A) between them."""
-    sim = WorldSimulator(model, len(frames), device, precision=precision(device))
+    sim = WorldSimulator(model, len(frames),
+                         DreamConfig(device=str(device), precision=precision(device)))
     sim.reset(frames, actions, seeds=seeds)
     return sim
 
