@@ -31,11 +31,14 @@ COMMANDS = {
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    width = max(map(len, COMMANDS)) + 2
     parser = argparse.ArgumentParser(
-        prog="worldsim",
-        description="worldsim: a neural game engine. `worldsim COMMAND --help` for details.")
+        prog="worldsim", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="worldsim: a neural game engine. `worldsim COMMAND --help` for details.",
+        epilog="commands:\n" + "\n".join(f"  {name:<{width}}{text}"
+                                          for name, (_, text) in COMMANDS.items()))
     parser.add_argument("command", choices=sorted(COMMANDS), metavar="COMMAND",
-                        help="; ".join(f"{name}: {text}" for name, (_, text) in COMMANDS.items()))
+                        help="one of the commands below")
     parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     if not argv or argv[0] in ("-h", "--help"):
         parser.print_help()

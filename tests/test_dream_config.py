@@ -148,3 +148,31 @@ def test_play_and_record_refuse_dream_flags_for_the_real_game(tmp_path):
         play(["--real", "--sampling-steps", "2"])
     with pytest.raises(SystemExit, match="--precision is for a dream, not --real"):
         record(["--real", "--precision", "bf16", "--out", str(tmp_path / "x.mp4")])
+
+
+def _dreaming_parsers():
+    from agents.cli import build_parser as agent
+    from demos.play import build_parser as play
+    from demos.record import build_parser as record
+
+    sub = next(a for a in agent()._actions if isinstance(a, argparse._SubParsersAction))
+    return {"play": play(), "record": record(), "agent train": sub.choices["train"],
+            "agent eval": sub.choices["eval"]}
+
+
+def test_every_dreaming_command_takes_the_same_dream_flags_with_plain_help(capsys):
+    from demos.cli import main as worldsim
+
+    dream_flags = None
+    for name, parser in _dreaming_parsers().items():
+        group = next(g for g in parser._action_groups if g.title == "dream")
+        flags = {f for a in group._group_actions for f in a.option_strings} - {"--dream-horizon"}
+        assert dream_flags in (None, flags), name
+        dream_flags = flags
+        text = parser.format_help()
+        assert "``" not in text and ":class:" not in text, name
+    assert {"--checkpoint", "--device", "--sampling-steps", "--precision", "--events",
+            "--raw-rewards", "--compile", "--action-guidance", "--dream-starts"} == dream_flags
+    assert worldsim(["--help"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.split()[:1] == ["agent"] for line in lines)  # one command a line
