@@ -109,8 +109,8 @@ class Dreams:
 
     def __init__(self, world: str | None, checkpoint, num: int, config: DreamConfig,
                  start_data=None):
-        device = config.device or "cpu"
-        check_device(device, fix="device='cpu'")  # before anything is read
+        # checked (and auto made cuda or cpu) before anything is read
+        device = str(check_device(config.device or "cpu", fix="device='cpu'"))
         if world is None:
             world = "voxel" if checkpoint is None else checkpoint_world(checkpoint)
         path = resolve_checkpoint(world, checkpoint)

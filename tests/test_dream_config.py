@@ -5,6 +5,7 @@ import argparse
 
 import gymnasium as gym
 import pytest
+import torch
 
 import envs
 from envs.dream import DreamEnv, DreamVectorEnv
@@ -66,6 +67,9 @@ def test_the_simulator_fills_in_the_models_own_settings(voxel_ckpt):
     assert resolved.sampling_steps == flow.sampling_steps
     assert resolved.context_noise == flow.context_noise
     assert (resolved.device, resolved.precision) == ("cpu", "fp32")  # auto, resolved
+    env.close()
+    env = DreamEnv("voxel", voxel_ckpt, device="auto")  # CUDA where there is some
+    assert env.simulator.config.device == ("cuda" if torch.cuda.is_available() else "cpu")
     env.close()
     # a config's settings, and keywords over them
     env = DreamEnv("voxel", voxel_ckpt, DreamConfig(sampling_steps=1, context_noise=0.25),

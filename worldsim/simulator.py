@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from worldsim.device import check_device
 from worldsim.dream_config import DreamConfig, check_guidance_range
 from worldsim.model.editor import EditRollout, to_float, to_uint8
 from worldsim.model.sampler import KeyedNoise, LatentRollout
@@ -129,7 +130,7 @@ class WorldSimulator:
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         config = DreamConfig.build(config)
-        self.device = torch.device(config.device) if config.device is not None else \
+        self.device = check_device(config.device) if config.device is not None else \
             next(model.parameters()).device
         self.precision = _resolve_precision(config.precision, self.device, model)
         if self.precision == "bf16":
