@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from worldsim.checkpoint import load_model  # noqa: E402
 from worldsim.data import WindowDataset  # noqa: E402
-from worldsim.evaluation.metrics import psnr  # noqa: E402
 from worldsim.dream_config import DreamConfig  # noqa: E402
+from worldsim.evaluation.metrics import psnr  # noqa: E402
 from worldsim.simulator import WorldSimulator  # noqa: E402
 
 # Crafter's actions: 1 move left, 2 move right, 3 move up, 4 move down
