@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 import gymnasium as gym
 import pytest
@@ -115,19 +116,20 @@ def _parse(argv, events="finished"):
 
 
 def test_the_flags_make_one_config_and_say_which_were_given():
-    args = _parse(["--sampling-steps", "1", "--raw-rewards", "--events", "denoising",
-                   "--precision", "bf16", "--compile", "--device", "cpu"])
+    args = _parse(["--sampling-steps", "1", "--dream-set", "snap_rewards=false", "--dream-set",
+                   "events=denoising", "--precision", "bf16", "--compile", "--device", "cpu"])
     assert dream_config(args) == DreamConfig(device="cpu", sampling_steps=1, precision="bf16",
                                              events="denoising", snap_rewards=False,
                                              compile=True)
-    assert dream_flags_given(args) == ["--sampling-steps", "--precision", "--events",
-                                       "--raw-rewards", "--compile"]
-    # a command's own default is not a flag given
-    assert dream_flags_given(_parse(["--events", "denoising"], events="denoising")) == []
+    assert dream_flags_given(args) == ["--sampling-steps", "--precision", "--dream-set",
+                                       "--compile"]
+    # a command's own default events are the config's unless --dream-set says otherwise
+    assert dream_config(_parse([], events="denoising")).events == "denoising"
+    assert dream_flags_given(_parse([], events="denoising")) == []
     assert dream_flags_given(_parse(["--device", "cpu", "--real"])) == []
-    with pytest.raises(SystemExit, match="play: --dream-horizon, --action-guidance are for "
+    with pytest.raises(SystemExit, match="play: --dream-horizon, --dream-set are for "
                                          "a dream, not --real"):
-        refuse_dream_flags(_parse(["--dream-horizon", "0", "--action-guidance", "2"]),
+        refuse_dream_flags(_parse(["--dream-horizon", "0", "--dream-set", "action_guidance=2"]),
                            "play", "a dream, not --real")
 
 
@@ -135,7 +137,8 @@ def test_a_play_flag_reaches_the_simulator(voxel_ckpt):
     from demos.play import _dream_env, build_parser
 
     args = build_parser().parse_args(["--checkpoint", str(voxel_ckpt), "--sampling-steps",
-                                      "1", "--precision", "fp32", "--raw-rewards"])
+                                      "1", "--precision", "fp32", "--dream-set",
+                                      "snap_rewards=false"])
     env, title = _dream_env(args)
     sim = env.simulator
     assert (sim.sampling_steps, sim.precision, sim.events) == (1, "fp32", "denoising")
@@ -175,8 +178,27 @@ def test_every_dreaming_command_takes_the_same_dream_flags_with_plain_help(capsy
         dream_flags = flags
         text = parser.format_help()
         assert "``" not in text and ":class:" not in text, name
-    assert {"--checkpoint", "--device", "--sampling-steps", "--precision", "--events",
-            "--raw-rewards", "--compile", "--action-guidance", "--dream-starts"} == dream_flags
+    assert {"--checkpoint", "--device", "--sampling-steps", "--precision", "--dream-set",
+            "--compile", "--dream-starts"} == dream_flags
     assert worldsim(["--help"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert any(line.split()[:1] == ["agent"] for line in lines)  # one command a line
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("events", "KEY=VALUE with KEY one of action_guidance, context_noise, events"),
+    ("speed=2", "KEY=VALUE with KEY one of"),
+    ("events=later", "events must be one of finished, denoising"),
+    ("context_noise=2", "context_noise must be in \\[0, 1\\]"),
+    ("snap_rewards=maybe", "not true or false"),
+])
+def test_a_bad_dream_setting_is_refused_by_the_parser(setting, message, capsys):
+    with pytest.raises(SystemExit):
+        _parse(["--dream-set", setting])
+    assert re.search(message, capsys.readouterr().err)
+
+
+def test_dream_settings_reach_the_config():
+    args = _parse(["--dream-set", "action_guidance=1.5", "--dream-set", "context_noise=0.1"])
+    config = dream_config(args)
+    assert (config.action_guidance, config.context_noise, config.events) == (1.5, 0.1, "finished")

@@ -154,31 +154,57 @@ def add_dream_options(parser: argparse.ArgumentParser, events: str = "finished",
             help="end each dream after N steps (default: a real episode's length)")
     add("--sampling-steps", type=int, default=None, metavar="N",
         help="Euler steps per dream frame; fewer is faster")
-    add("--action-guidance", type=float, default=None, metavar="G",
-        help="push each frame further along its action; needs a model trained with "
-             "--action-dropout and costs a second batch row per pass")
     add("--precision", default="auto", choices=PRECISIONS,
         help="the dream's arithmetic; auto (the default) is bf16 on CUDA and where this "
              "CPU computes bf16 natively and it pays, else fp32")
-    add("--events", default=events, choices=EVENTS,
-        help="where rewards and endings are read: from each finished frame, or from the "
-             "last denoising pass, faster but less exact (default: %(default)s)")
-    add("--raw-rewards", action="store_true",
-        help="pay the reward head's own output instead of the game's reward nearest it")
+    add("--dream-set", action="append", default=[], type=dream_setting, metavar="KEY=VALUE",
+        help="a finer setting, repeatable: " + "; ".join(
+            f"{key}={kind}" for key, (kind, _) in FINE_SETTINGS.items()) +
+        f" (default events: {events})")
     add("--compile", action="store_true",
         help="compile the model with torch.compile: faster frames after a compile of "
              "about a minute (seconds once cached)")
     parser.set_defaults(**{DEFAULTS_DEST: {a.dest: a.default for a in actions
-                                           if a.dest != "device"}})
+                                           if a.dest != "device"}}, dream_events=events)
     return g
+
+
+def _flag(value: str) -> bool:
+    if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+        raise ValueError(f"not true or false: {value!r}")
+    return value.lower() in ("true", "1", "yes")
+
+
+# the DreamConfig settings that only some models use, set on the command line by
+# --dream-set KEY=VALUE: (what the value is, how it is read)
+FINE_SETTINGS = {
+    "action_guidance": ("G, for a model trained with --action-dropout", float),
+    "context_noise": ("X in [0, 1]", float),
+    "events": ("finished|denoising, where rewards and endings are read", str),
+    "snap_rewards": ("false pays the reward head's own output", _flag),
+}
+
+
+def dream_setting(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` of --dream-set as (key, value), checked like a DreamConfig field;
+    else argparse's error, which names the keys."""
+    key, sep, value = text.partition("=")
+    if not sep or key not in FINE_SETTINGS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give KEY=VALUE with KEY one of {', '.join(FINE_SETTINGS)}")
+    try:
+        setting = FINE_SETTINGS[key][1](value)
+        DreamConfig(**{key: setting})
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from exc
+    return key, setting
 
 
 def dream_config(args: argparse.Namespace) -> DreamConfig:
     """The DreamConfig of parsed flags (from :func:`add_dream_options`)."""
+    fine = {"events": args.dream_events, **dict(args.dream_set)}
     return DreamConfig(device=args.device, sampling_steps=args.sampling_steps,
-                       action_guidance=args.action_guidance, precision=args.precision,
-                       events=args.events, snap_rewards=not args.raw_rewards,
-                       compile=args.compile)
+                       precision=args.precision, compile=args.compile, **fine)
 
 
 def dream_flags_given(args: argparse.Namespace) -> list[str]:
