@@ -141,7 +141,8 @@ def test_migrate_adds_steered_convolutions_as_a_new_checkpoint(data, tmp_path):
     assert torch.equal(model.dynamics(x, levels, actions)[0],
                        kernels.dynamics(x, levels, actions)[0])
     assert M.add_steering(kernels, 3, action_kernels=True) == (kernels, [])
-    assert M.main([str(grown), "--out", str(tmp_path / "k"), "--action-kernels"]) == 0
+    from demos.cli import main as worldsim  # the command, as it is typed
+    assert worldsim(["migrate", str(grown), "--out", str(tmp_path / "k"), "--action-kernels"]) == 0
     model, meta = load_model(tmp_path / "k")
     assert model.cfg.dynamics.action_kernels
     assert meta["changes"][-1] == "action_kernels added at dynamics step 15"

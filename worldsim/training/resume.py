@@ -59,7 +59,7 @@ def check_rewards(model: WorldModel, source: Path, facts: DataFacts, data) -> st
     return None
 
 
-def training_state(model: WorldModel, meta: dict, source: Path, exact: bool,
+def training_state(meta: dict, source: Path, exact: bool,
                    opt: torch.optim.Optimizer) -> tuple[str, int, dict, str | None]:
     """The phase, step and record a run goes on from, with ``opt`` loaded when ``exact``
     (a run's own checkpoint with its training state); else the weights' phase and step

@@ -132,7 +132,7 @@ def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool
 
 def go_on(run: Run, meta: dict, source: Path, exact: bool, changes: list[str]) -> None:
     """Set a resumed run's phase, step and record; ``changes`` are recorded at that step."""
-    run.phase, run.step, run.extra, note = training_state(run.model, meta, source, exact, run.opt)
+    run.phase, run.step, run.extra, note = training_state(meta, source, exact, run.opt)
     if note:
         changes.insert(0, note)
     if run.model.is_editor:  # nothing to train before the dynamics
