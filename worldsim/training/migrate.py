@@ -22,6 +22,7 @@ from pathlib import Path
 import torch
 
 from worldsim.checkpoint import CheckpointError, load_model, load_starts, save_model, save_starts
+from worldsim.config import preset
 from worldsim.model.dynamics import reward_classes
 from worldsim.model.world import WorldModel
 from worldsim.training.build import DataFacts, data_facts, new_config, set_reward_values
@@ -103,7 +104,7 @@ def new_dynamics(model: WorldModel, meta: dict, name: str, seed: int,
                  steer_kernel: int | None = None) -> WorldModel:
     """A model with ``model``'s trained autoencoder and new, untrained latent dynamics of
     preset ``name`` (and ``steer_kernel``), knowing the same rewards."""
-    if model.is_editor or new_config(name, _facts_of(model)).editor:
+    if model.is_editor or preset(name).editor:
         raise ValueError("--new-dynamics gives an autoencoder model new latent dynamics; a "
                          "copy-and-edit model has neither: start a new run instead")
     if meta.get("phase") == "autoencoder":
