@@ -1,4 +1,4 @@
-"""``worldsim eval``: how faithful a trained world model is, as a player would see it.
+"""`worldsim eval`: how faithful a trained world model is, as a player would see it.
 
     worldsim collect --world voxel --policy uniform --seed 1000 --episodes 20 --steps 300 --out data/voxel-heldout-uniform
     worldsim collect --world voxel --policy random --seed 1000 --episodes 20 --steps 300 --out data/voxel-heldout-random
@@ -56,35 +56,43 @@ from worldsim.evaluation.run import SECTIONS, EvalOptions, evaluate
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="worldsim eval", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="worldsim eval",
+        description="How faithful a trained world model is, as a player would see it: every "
+                    "figure on held-out play beside copying the last frame.")
     p.add_argument("--checkpoint", required=True, help="model folder (RUN/model or an exported one)")
     p.add_argument("--data", required=True, nargs="+",
                    help="held-out episodes from `worldsim collect`, one folder per policy "
                         "(each reported on its own)")
     p.add_argument("--out", default=None, help="report folder (summary.md, metrics.json, PNGs, GIFs)")
-    p.add_argument("--sections", default=",".join(SECTIONS),
+    p.add_argument("--device", default="cpu", help="where the model runs (default: cpu)")
+    p.add_argument("--seed", type=int, default=0, help="which windows and starts (default: 0)")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    m = p.add_argument_group("what is measured")
+    m.add_argument("--sections", default=",".join(SECTIONS),
                    help=f"comma-separated, of {', '.join(SECTIONS)} (default: all)")
-    p.add_argument("--frames", type=int, default=2000, help="frames for reconstruction")
-    p.add_argument("--windows", type=int, default=512, help="teacher-forced steps per policy")
-    p.add_argument("--starts", type=int, default=64, help="open-loop rollouts per policy")
-    p.add_argument("--horizon", type=int, default=max(HORIZONS), help="open-loop length")
-    p.add_argument("--hold-starts", type=int, default=32, help="still scenes made in the game")
-    p.add_argument("--hold-steps", type=int, default=max(HOLD_REPORT), help="no-op steps held")
-    p.add_argument("--long-steps", type=int, default=5000, help="long-rollout length")
-    p.add_argument("--train-data", default=None, nargs="+",
-                   help="real episodes to train the inverse-dynamics judge on (default: the "
-                        "model's training data, as its checkpoint records)")
-    p.add_argument("--idm-steps", type=int, default=6000,
-                   help="most inverse-dynamics training steps (it stops earlier once its "
-                        "held-back accuracy stops improving)")
-    p.add_argument("--sampling-steps", type=int, default=None,
+    m.add_argument("--frames", type=int, default=2000, help="frames for reconstruction (2000)")
+    m.add_argument("--windows", type=int, default=512, help="teacher-forced steps per policy (512)")
+    m.add_argument("--starts", type=int, default=64, help="open-loop rollouts per policy (64)")
+    m.add_argument("--horizon", type=int, default=max(HORIZONS),
+                   help=f"open-loop length ({max(HORIZONS)})")
+    m.add_argument("--hold-starts", type=int, default=32, help="still scenes made in the game (32)")
+    m.add_argument("--hold-steps", type=int, default=max(HOLD_REPORT),
+                   help=f"no-op steps held ({max(HOLD_REPORT)})")
+    m.add_argument("--long-steps", type=int, default=5000, help="long-rollout length (5000)")
+    j = p.add_argument_group("the inverse-dynamics judge of action following")
+    j.add_argument("--train-data", default=None, nargs="+",
+                   help="real episodes it trains on (default: the model's training data, as "
+                        "its checkpoint records)")
+    j.add_argument("--idm-steps", type=int, default=6000,
+                   help="most training steps; it stops earlier once its held-back accuracy "
+                        "stops improving (6000)")
+    d = p.add_argument_group("the dreams")
+    d.add_argument("--sampling-steps", type=int, default=None,
                    help="Euler steps per dream frame (default: the model's)")
-    p.add_argument("--action-guidance", type=float, default=None,
-                   help="action guidance of the dreams (default: the model's; needs a model "
-                        "trained with --action-dropout)")
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=None)
+    d.add_argument("--action-guidance", type=float, default=None,
+                   help="action guidance (default: the model's; a model trained with "
+                        "--action-dropout)")
     return p
 
 

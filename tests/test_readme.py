@@ -76,3 +76,17 @@ def test_readme_worldsim_command_parses(line):
         parser.parse_args(words[1:])
     except SystemExit as exc:
         pytest.fail(f"`{line}` is refused by its parser (exit {exc.code})")
+
+
+def test_every_command_help_is_plain_text(capsys):
+    """`worldsim COMMAND --help` shows no reStructuredText markup."""
+    from demos.cli import COMMANDS, main
+
+    for name in COMMANDS:
+        with pytest.raises(SystemExit) as exit_:
+            main([name, "--help"])
+        assert exit_.value.code == 0, name
+        text = capsys.readouterr().out
+        assert text.strip(), name
+        for markup in ("``", ":class:", ":mod:", ":func:", ":meth:"):
+            assert markup not in text, f"worldsim {name} --help shows {markup}"

@@ -49,7 +49,7 @@ def time_frames(model: WorldModel, batch: int, frames: int, dtype, device) -> fl
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="worldsim bench", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="worldsim bench", description=__doc__.split("\n\n")[0].replace("``", "`"))
     p.add_argument("--presets", nargs="+", default=["edit-det", "edit", "cpu"], choices=sorted(PRESETS))
     p.add_argument("--batches", nargs="+", type=int, default=[1, 8, 32])
     p.add_argument("--frames", type=int, default=20, help="timed frames per figure")

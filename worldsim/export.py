@@ -96,7 +96,7 @@ def export(checkpoint, out, dtype: str = "float16", sampling_steps: int | None =
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="worldsim export", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="worldsim export", description=__doc__.split("\n\n")[0].replace("``", "`"))
     p.add_argument("--checkpoint", required=True, help="model folder (RUN/model)")
     p.add_argument("--out", required=True, help="folder to write")
     p.add_argument("--dtype", default="float16", choices=sorted(DTYPES))
