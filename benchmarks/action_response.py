@@ -18,7 +18,6 @@ is the nearer of the two to the real frame (50 %: no sense of direction).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -26,6 +25,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from results_file import write_result  # noqa: E402
 
 from worldsim.checkpoint import load_model  # noqa: E402
 from worldsim.data import WindowDataset  # noqa: E402
@@ -52,7 +53,6 @@ def mirrored(world: str, actions: np.ndarray, nvec) -> tuple[np.ndarray, np.ndar
     return out, np.zeros(len(actions), bool)
 
 
-RESULTS = Path(__file__).resolve().parent / "results" / "action_response"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", default=None,
-                   help=f"where to write the figures (default: {RESULTS}/WORLD-STEP.json)")
+                   help="where to write the figures (default: benchmarks/results/action_response/WORLD-STEP.json)")
     return p
 
 
@@ -155,10 +155,7 @@ def main(argv=None) -> int:
     last = w["frames"][:, -2].astype(np.float32)
     result["real_change"] = float(np.abs(real_next.astype(np.float32) - last).mean())
     print(f"(the real game's frames changed by {result['real_change']:.1f} on average in these steps)")
-    path = Path(args.json or RESULTS / f"{world.replace('/', '_')}-{meta.get('step')}.json")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=1))
-    print(f"written to {path}")
+    write_result(result, "action_response", f"{world}-{meta.get('step')}", args.json, indent=1)
     return 0
 
 

@@ -25,7 +25,6 @@ the vector env resets it, and its column counts that too; the real game's stops.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from results_file import write_result  # noqa: E402
 
 from envs.dream import DreamVectorEnv  # noqa: E402
 
@@ -108,7 +109,6 @@ def real_payouts(world: str, windows, context: int, policies: dict, horizon: int
     return totals
 
 
-RESULTS = Path(__file__).resolve().parent / "results" / "dream_payout"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also replay each start in the real game and hold the same actions "
                         "there (the starts are then windows this script cuts itself)")
     p.add_argument("--json", default=None,
-                   help=f"where to write the payouts (default: {RESULTS}/WORLD-SEED.json)")
+                   help="where to write the payouts (default: benchmarks/results/dream_payout/WORLD-SEED.json)")
     return p
 
 
@@ -193,10 +193,7 @@ def main(argv=None) -> int:
         if args.real else {}
     result = report(args, rows, real, windows)
     print(f"({time.time() - started:.0f} s)")
-    path = Path(args.json or RESULTS / f"{args.world.replace('/', '_')}-{args.seed}.json")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2))
-    print(f"written to {path}")
+    write_result(result, "dream_payout", f"{args.world}-{args.seed}", args.json)
     venv.close()
     return 0
 

@@ -13,7 +13,6 @@ finished frame, as the cache and ``events="finished"`` see it, at the context no
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -22,6 +21,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from results_file import write_result  # noqa: E402
+
 from worldsim.checkpoint import load_model  # noqa: E402
 from worldsim.data import WindowDataset  # noqa: E402
 from worldsim.model.flow import add_noise  # noqa: E402
@@ -29,7 +30,6 @@ from worldsim.model.flow import add_noise  # noqa: E402
 LEVELS = (1.0, 0.5, 0.25, 0.1, 0.0)
 
 
-RESULTS = Path(__file__).resolve().parent / "results" / "head_levels"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", default=None,
-                   help=f"where to write the figures (default: {RESULTS}/WORLD-STEP.json)")
+                   help="where to write the figures (default: benchmarks/results/head_levels/WORLD-STEP.json)")
     return p
 
 
@@ -111,10 +111,7 @@ def main(argv=None) -> int:
         cells = "  ".join(f"s={s}: {row['by_level'][str(s)]['expected']:6.3f} "
                           f"({row['by_level'][str(s)]['likeliest_hit']:.0%})" for s in LEVELS)
         print(f"  {name:14s} n={len(index):3d} game {row['game_mean']:6.3f} | {cells}")
-    path = Path(args.json or RESULTS / f"{cfg.world.replace('/', '_')}-{meta.get('step')}.json")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2))
-    print(f"written to {path}")
+    write_result(result, "head_levels", f"{cfg.world}-{meta.get('step')}", args.json)
     return 0
 
 

@@ -20,14 +20,6 @@ from worldsim.simulator import WorldSimulator
 from dreams import head_layer, make_dream_checkpoint, teacher_play
 
 
-@pytest.fixture(scope="module")
-def voxel_ckpt(tmp_path_factory):
-    return make_dream_checkpoint(tmp_path_factory.mktemp("dream") / "voxel", "voxel")
-
-
-@pytest.fixture(scope="module")
-def crafter_ckpt(tmp_path_factory):
-    return make_dream_checkpoint(tmp_path_factory.mktemp("dream") / "crafter", "crafter")
 
 
 def rollout(env, seed, actions):

@@ -13,17 +13,8 @@ from envs.dream import DreamEnv, DreamVectorEnv
 from worldsim.dream_config import (DreamConfig, add_dream_options, dream_config,
                                    dream_flags_given, refuse_dream_flags)
 
-from dreams import make_dream_checkpoint
 
 
-@pytest.fixture(scope="module")
-def voxel_ckpt(tmp_path_factory):
-    return make_dream_checkpoint(tmp_path_factory.mktemp("dream") / "voxel", "voxel")
-
-
-@pytest.fixture(scope="module")
-def crafter_ckpt(tmp_path_factory):
-    return make_dream_checkpoint(tmp_path_factory.mktemp("dream") / "crafter", "crafter")
 
 
 @pytest.mark.parametrize("field, value, words", [
