@@ -12,92 +12,77 @@ import signal
 import sys
 
 from worldsim.device import check_device
+from worldsim.dream_config import add_dream_options, dream_config, refuse_dream_flags
 from worldsim.interrupt import GracefulStop
 
 from .evaluate import EVAL_SEED
 
 
 WORLDS = ("voxel", "crafter")
-PRECISIONS = ("auto", "fp32", "bf16")
-
-
-def add_dream_options(p: argparse.ArgumentParser) -> None:
-    """How a dream runs and pays, for `train` and `eval` with --in dream."""
-    p.add_argument("--precision", default="auto", choices=PRECISIONS,
-                   help="for --in dream: the dream's arithmetic (auto: bf16 on CUDA, fp32 on "
-                        "the CPU; bf16 is faster on CPUs with AVX-512 bf16)")
-    p.add_argument("--raw-rewards", action="store_true",
-                   help="for --in dream: the dream pays the reward head's own output (a "
-                        "classifying head's expected reward) instead of the game's reward "
-                        "nearest it (its likeliest)")
+WHERE_DEVICE = "where the dream and the policy run (default: cpu)"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="worldsim agent", description=__doc__,
+    p = argparse.ArgumentParser(prog="worldsim agent", description=__doc__.replace("``", ""),
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="action", required=True, metavar="{train,eval,plot,compare}")
-
-    t = sub.add_parser("train", help="train PPO in a dream or the real game")
-    t.add_argument("--world", default="voxel", choices=WORLDS)
-    t.add_argument("--in", dest="where", default="dream", choices=["dream", "real"],
-                   help="where the agent learns (default dream)")
-    t.add_argument("--steps", type=int, required=True, help="env steps in all (resumes up to it)")
-    t.add_argument("--out", required=True, help="policy folder (resumed if it holds one)")
-    t.add_argument("--envs", type=int, default=8, help="envs stepped together (8)")
-    t.add_argument("--checkpoint", default=None, help="dream model (default: the bundled one)")
-    t.add_argument("--device", default="cpu", help="where the dream and the policy run (cpu)")
-    t.add_argument("--sampling-steps", type=int, default=None,
-                   help="Euler steps per dream frame (default: the model's)")
-    t.add_argument("--dream-starts", nargs="+", default=None, metavar="DATA",
-                   help="folders of recorded play to start dreams from (default: the "
-                        "checkpoint's start contexts)")
-    t.add_argument("--dream-horizon", type=int, default=None, metavar="N",
-                   help="end each dream after N steps (default: a real episode's length)")
-    add_dream_options(t)
-    t.add_argument("--eval-every", type=int, default=50_000,
-                   help="evaluate in the real game (and save) every N steps (50,000)")
-    t.add_argument("--eval-episodes", type=int, default=5,
-                   help="real-game episodes per evaluation (5; 0 to skip)")
-    t.add_argument("--eval-max-steps", type=int, default=None,
-                   help="cap on an evaluation episode's length (default: the game's own)")
-    t.add_argument("--n-steps", type=int, default=None,
-                   help="PPO rollout length per env (default 2048 / envs, at least 64)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--quiet", action="store_true", help="no progress bar")
-
-    e = sub.add_parser("eval", help="score an agent: returns, Crafter score, logs collected")
-    e.add_argument("policy", help="a policy folder from `agent train`, or uniform, random, explorer")
-    e.add_argument("--world", default=None, choices=WORLDS,
-                   help="default: the world the policy was trained for")
-    e.add_argument("--in", dest="where", default="real", choices=["real", "dream"])
-    e.add_argument("--episodes", type=int, default=10)
-    e.add_argument("--seed", type=int, default=EVAL_SEED,
-                   help=f"episode k plays world k of this seed ({EVAL_SEED}: never trained on)")
-    e.add_argument("--max-steps", type=int, default=None,
-                   help="cap on an episode's length (default: the game's own)")
-    e.add_argument("--checkpoint", default=None, help="dream model for --in dream")
-    e.add_argument("--dream-starts", nargs="+", default=None, metavar="DATA",
-                   help="for --in dream: start the dreams from windows of this recorded play "
-                        "(default: the checkpoint's start contexts); with --max-steps N, "
-                        "short dreams like those of `train --dream-horizon N`")
-    e.add_argument("--device", default="cpu")
-    add_dream_options(e)
-    e.add_argument("--deterministic", action="store_true",
-                   help="a trained policy takes its most likely action (default: samples)")
-    e.add_argument("--json", default=None, help="also write the figures to this file")
-
+    _train_parser(sub.add_parser("train", help="train PPO in a dream or the real game"))
+    _eval_parser(sub.add_parser("eval", help="score an agent: returns, Crafter score, "
+                                             "logs collected"))
     g = sub.add_parser("plot", help="learning curves of policy folders, beside baselines")
     g.add_argument("policies", nargs="+", help="policy folders from `agent train`")
     g.add_argument("--baseline", nargs="*", default=[],
                    help="`agent eval --json` files drawn as dashed lines")
     g.add_argument("--out", required=True, help="PNG file to write")
-
     c = sub.add_parser("compare", help="bars of final evaluations (`agent eval --json` files)")
     c.add_argument("evaluations", nargs="+", help="`agent eval --json` files, one bar each")
     c.add_argument("--labels", nargs="*", default=None,
                    help="one label per file (default: each policy's folder name)")
     c.add_argument("--out", required=True, help="PNG file to write")
     return p
+
+
+def _train_parser(t: argparse.ArgumentParser) -> None:
+    t.add_argument("--world", default="voxel", choices=WORLDS,
+                   help="the game (default: voxel)")
+    t.add_argument("--in", dest="where", default="dream", choices=["dream", "real"],
+                   help="where the agent learns (default: dream)")
+    t.add_argument("--steps", type=int, required=True, help="env steps in all (resumes up to it)")
+    t.add_argument("--out", required=True, help="policy folder (resumed if it holds one)")
+    t.add_argument("--envs", type=int, default=8, help="envs stepped together (default: 8)")
+    t.add_argument("--n-steps", type=int, default=None,
+                   help="PPO rollout length per env (default: 2048 / envs, at least 64)")
+    t.add_argument("--seed", type=int, default=0,
+                   help="seeds the envs and the policy (default: 0)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_dream_options(t, device_help=WHERE_DEVICE, horizon=True)
+    e = t.add_argument_group("evaluation", "in the real game, as training goes")
+    e.add_argument("--eval-every", type=int, default=50_000, metavar="N",
+                   help="evaluate (and save) every N steps (default: 50,000)")
+    e.add_argument("--eval-episodes", type=int, default=5, metavar="N",
+                   help="episodes per evaluation (default: 5; 0 to skip)")
+    e.add_argument("--eval-max-steps", type=int, default=None, metavar="N",
+                   help="cap on an evaluation episode's length (default: the game's own)")
+
+
+def _eval_parser(e: argparse.ArgumentParser) -> None:
+    e.add_argument("policy", help="a policy folder from `agent train`, or uniform, random, explorer")
+    e.add_argument("--world", default=None, choices=WORLDS,
+                   help="the game (default: the one the policy was trained for)")
+    e.add_argument("--in", dest="where", default="real", choices=["real", "dream"],
+                   help="where the agent plays (default: real)")
+    e.add_argument("--episodes", type=int, default=10, help="episodes to play (default: 10)")
+    e.add_argument("--seed", type=int, default=EVAL_SEED,
+                   help=f"episode k plays world k of this seed (default: {EVAL_SEED}, never "
+                        f"trained on)")
+    e.add_argument("--max-steps", type=int, default=None,
+                   help="cap on an episode's length (default: the game's own); in a dream "
+                        "started from --dream-starts, short dreams like those of `train "
+                        "--dream-horizon`")
+    e.add_argument("--deterministic", action="store_true",
+                   help="a trained policy takes its most likely action (default: samples)")
+    e.add_argument("--json", default=None, help="also write the figures to this file")
+    add_dream_options(e, device_help=WHERE_DEVICE)
 
 
 def _compare(args) -> int:
@@ -124,19 +109,16 @@ def _plot(args) -> int:
 def _train(args) -> int:
     from .ppo import train
 
-    if args.where == "real" and (args.checkpoint or args.dream_starts
-                                 or args.dream_horizon is not None or args.precision != "auto"
-                                 or args.raw_rewards):
-        raise SystemExit("worldsim agent train: --checkpoint, --dream-starts, "
-                         "--dream-horizon, --precision and --raw-rewards are for --in dream")
+    dreaming = args.where == "dream"
+    if not dreaming:
+        refuse_dream_flags(args, "agent train", "--in dream")
     with GracefulStop() as stop:
-        train(args.world, args.where, args.steps, args.out, num_envs=args.envs,
-              checkpoint=args.checkpoint, device=args.device, sampling_steps=args.sampling_steps,
-              eval_every=args.eval_every, eval_episodes=args.eval_episodes,
-              eval_max_steps=args.eval_max_steps, seed=args.seed, n_steps=args.n_steps,
-              progress=not args.quiet, dream_starts=args.dream_starts,
-              dream_horizon=args.dream_horizon, precision=args.precision,
-              raw_rewards=args.raw_rewards, stop=stop)
+        train(args.world, args.where, args.steps, args.out,
+              config=dream_config(args) if dreaming else None, checkpoint=args.checkpoint,
+              dream_starts=args.dream_starts, dream_horizon=args.dream_horizon,
+              num_envs=args.envs, device=args.device, eval_every=args.eval_every,
+              eval_episodes=args.eval_episodes, eval_max_steps=args.eval_max_steps,
+              seed=args.seed, n_steps=args.n_steps, progress=not args.quiet, stop=stop)
     if stop.requested:
         print(f"worldsim agent train: interrupted ({stop.name}), policy saved in {args.out}; "
               "the same command goes on from there", file=sys.stderr)
@@ -145,30 +127,37 @@ def _train(args) -> int:
     return 0
 
 
+def _eval_world(args) -> str:
+    """The world to score in: --world, or the one a trained policy says it learned."""
+    if args.world is not None:
+        return args.world
+    from . import POLICIES
+
+    if args.policy in POLICIES:
+        raise SystemExit("worldsim agent eval: give --world for a built-in policy")
+    from .ppo import read_meta
+
+    world = read_meta(args.policy).get("world")
+    if world is None:
+        raise SystemExit(f"worldsim agent eval: {args.policy} does not say its world; "
+                         f"give --world")
+    return world
+
+
 def _eval(args) -> int:
-    from . import POLICIES, make_agent
+    from . import make_agent
     from .evaluate import evaluate, format_summary, make_env
 
-    world = args.world
-    if world is None:
-        if args.policy in POLICIES:
-            raise SystemExit("worldsim agent eval: give --world for a built-in policy")
-        from .ppo import read_meta
-
-        world = read_meta(args.policy).get("world")
-        if world is None:
-            raise SystemExit(f"worldsim agent eval: {args.policy} does not say its world; "
-                             f"give --world")
-    if args.where == "dream" and args.policy == "explorer":
+    world = _eval_world(args)
+    dreaming = args.where == "dream"
+    if dreaming and args.policy == "explorer":
         raise SystemExit("worldsim agent eval: the explorer reads game state a dream lacks; "
                          "use --in real")
-    if args.where == "real" and (args.checkpoint or args.dream_starts or args.precision != "auto"
-                                 or args.raw_rewards):
-        raise SystemExit("worldsim agent eval: --checkpoint, --dream-starts, --precision and "
-                         "--raw-rewards are for --in dream")
-    env = make_env(world, args.where, checkpoint=args.checkpoint, device=args.device,
-                   max_steps=args.max_steps, dream_starts=args.dream_starts,
-                   precision=args.precision, raw_rewards=args.raw_rewards)
+    if not dreaming:
+        refuse_dream_flags(args, "agent eval", "--in dream")
+    env = make_env(world, args.where, checkpoint=args.checkpoint, max_steps=args.max_steps,
+                   config=dream_config(args) if dreaming else None,
+                   dream_starts=args.dream_starts)
     try:
         agent = make_agent(args.policy, world, env.action_space, env.observation_space,
                            device=args.device)

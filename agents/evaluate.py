@@ -26,32 +26,38 @@ def crafter_score(success_rates_percent) -> float:
     return float(np.exp(np.mean(np.log1p(rates))) - 1.0)
 
 
-def make_env(world: str, where: str = "real", checkpoint=None, device: str = "cpu",
-             max_steps: int | None = None, dream_starts=None, precision: str = "auto",
-             raw_rewards: bool = False):
-    """One env of ``world``: the teacher game (``where="real"``) or its dream, started from
-    the checkpoint's start contexts or from windows of the recorded play in
-    ``dream_starts``, at ``precision`` (``auto``, ``fp32`` or ``bf16``), paying the game's
-    reward nearest the reward head's output or, with ``raw_rewards``, the output itself."""
+def check_where(where: str, **dream_things) -> None:
+    """``where`` must be ``dream`` or ``real``; for the real game, every one of
+    ``dream_things`` (a dream's config, checkpoint, starts, ...) must be left out (None,
+    or empty), else a ValueError names them."""
+    if where not in ("dream", "real"):
+        raise ValueError(f"where must be 'dream' or 'real', got {where!r}")
+    given = [name for name, value in dream_things.items() if value not in (None, [], ())]
+    if where == "real" and given:
+        raise ValueError(f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for a "
+                         f"dream, not the real game")
+
+
+def make_env(world: str, where: str = "real", checkpoint=None, config=None,
+             max_steps: int | None = None, dream_starts=None):
+    """One env of ``world``: the teacher game (``where="real"``) or its dream, run as
+    ``config`` says (a :class:`worldsim.dream_config.DreamConfig`; default: on the CPU
+    with the model's own settings) and started from the checkpoint's start contexts or
+    from windows of the recorded play in ``dream_starts``."""
     import gymnasium as gym
 
     from envs import DREAM_IDS
     from envs.teachers import world_id
 
+    check_where(where, checkpoint=checkpoint, config=config, dream_starts=dream_starts)
     kwargs = {} if max_steps is None else {"max_episode_steps": max_steps}
     if where == "real":
-        if dream_starts or precision != "auto" or raw_rewards:
-            raise ValueError("dream starts, precision and raw rewards are for a dream, not "
-                             "the real game")
         return gym.make(world_id(world), **kwargs)
-    if where != "dream":
-        raise ValueError(f"where must be 'real' or 'dream', got {where!r}")
     if dream_starts:
         kwargs["start_data"] = [str(d) for d in dream_starts]
     if world not in DREAM_IDS:
         raise ValueError(f"no dream of world {world!r}; dreams exist for {sorted(DREAM_IDS)}")
-    return gym.make(DREAM_IDS[world], checkpoint=checkpoint, device=device,
-                    precision=precision, snap_rewards=not raw_rewards, **kwargs)
+    return gym.make(DREAM_IDS[world], checkpoint=checkpoint, config=config, **kwargs)
 
 
 def run_episodes(agent: Agent, env, episodes: int, seed: int = EVAL_SEED,

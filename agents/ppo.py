@@ -127,27 +127,20 @@ class PolicyAgent(Agent):
 
 # ------------------------------------------------------------------------------ training
 def make_train_env(world: str, where: str, num_envs: int, seed: int, checkpoint=None,
-                   device: str = "cpu", sampling_steps: int | None = None,
-                   dream_starts=None, dream_horizon: int | None = None,
-                   precision: str = "auto", raw_rewards: bool = False):
+                   config=None, dream_starts=None, dream_horizon: int | None = None):
     """SB3 VecEnv for training: ``num_envs`` batched dreams, or real games in one process.
-    A dream starts from the checkpoint's start contexts or from windows of the recorded
-    play in ``dream_starts``, lasts at most ``dream_horizon`` steps (default: as long
-    as a real episode) and runs at ``precision`` (``auto``: bf16 on CUDA, fp32 on the CPU).
-    It pays the game's reward nearest the reward head's output (a classifying head's
-    likeliest), or with ``raw_rewards`` the output itself (a classifying head's expected
-    reward)."""
-    if where != "dream" and (dream_starts or dream_horizon is not None or precision != "auto"
-                             or raw_rewards):
-        raise ValueError("dream starts, horizon, precision and raw rewards are for training "
-                         "in the dream")
+    A dream runs as ``config`` says (a :class:`worldsim.dream_config.DreamConfig`; default:
+    on the CPU with the model's own settings), starts from the checkpoint's start contexts
+    or from windows of the recorded play in ``dream_starts``, and lasts at most
+    ``dream_horizon`` steps (default: as long as a real episode)."""
+    from .evaluate import check_where
+
+    check_where(where, checkpoint=checkpoint, config=config, dream_starts=dream_starts,
+                dream_horizon=dream_horizon)
     if where == "dream":
         from envs.sb3 import dream_vec_env
 
-        kwargs = {"checkpoint": checkpoint, "device": device, "precision": precision,
-                  "snap_rewards": not raw_rewards}
-        if sampling_steps is not None:
-            kwargs["sampling_steps"] = sampling_steps
+        kwargs = {"checkpoint": checkpoint, "config": config}
         if dream_starts:
             kwargs["start_data"] = [str(d) for d in dream_starts]
         if dream_horizon is not None:
@@ -157,14 +150,11 @@ def make_train_env(world: str, where: str, num_envs: int, seed: int, checkpoint=
         venv = dream_vec_env(world, num_envs, **kwargs)
         venv.seed(seed)
         return venv
-    if where != "real":
-        raise ValueError(f"where must be 'dream' or 'real', got {where!r}")
     import gymnasium as gym
     from stable_baselines3.common.env_util import make_vec_env
 
-    from envs.teachers import world_id
-
     from envs.sb3 import EpisodeIndexInfo
+    from envs.teachers import world_id
 
     return make_vec_env(lambda: EpisodeIndexInfo(gym.make(world_id(world))), n_envs=num_envs,
                         seed=seed)
@@ -334,109 +324,159 @@ def plot_eval_log(folder) -> Path | None:
     return plot_eval_logs([folder], Path(folder) / EVAL_PLOT)
 
 
-def train(world: str, where: str, steps: int, out, num_envs: int = 8, checkpoint=None,
-          device: str = "cpu", sampling_steps: int | None = None, eval_every: int = 50_000,
-          eval_episodes: int = 5, eval_max_steps: int | None = None, seed: int = 0,
-          n_steps: int | None = None, progress: bool = True, log=print,
-          dream_starts=None, dream_horizon: int | None = None,
-          precision: str = "auto", raw_rewards: bool = False, stop=None) -> Path:
+def train(world: str, where: str, steps: int, out, *, config=None, checkpoint=None,
+          dream_starts=None, dream_horizon: int | None = None, num_envs: int = 8,
+          device: str = "cpu", eval_every: int = 50_000, eval_episodes: int = 5,
+          eval_max_steps: int | None = None, seed: int = 0, n_steps: int | None = None,
+          progress: bool = True, log=print, stop=None) -> Path:
     """Train PPO in ``where`` (dream or real) for ``steps`` env steps into the folder
     ``out``, evaluating in the real game every ``eval_every`` steps. Resumes a folder
-    that already holds a policy for the same world and place. ``stop`` (a
-    :class:`worldsim.interrupt.GracefulStop`), once requested, ends training after the env
-    step at hand with the policy saved, unevaluated."""
-    from stable_baselines3 import PPO
-    from stable_baselines3.common.callbacks import BaseCallback
+    that already holds a policy for the same world and place.
 
-    from .evaluate import evaluate, format_summary, make_env
+    In the dream, ``config`` (a :class:`worldsim.dream_config.DreamConfig`) says how the
+    dreams run (on ``device``, where the policy runs, unless it names its own) and
+    ``checkpoint``, ``dream_starts`` and ``dream_horizon`` what they are (see
+    :func:`make_train_env`). ``stop`` (a :class:`worldsim.interrupt.GracefulStop`), once
+    requested, ends training after the env step at hand with the policy saved,
+    unevaluated."""
+    from .evaluate import make_env
 
     if steps < 1 or num_envs < 1 or eval_every < 1 or eval_episodes < 0:
         raise ValueError("steps, num_envs and eval_every must be positive, eval_episodes >= 0")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    venv = make_train_env(world, where, num_envs, seed, checkpoint=checkpoint, device=device,
-                          sampling_steps=sampling_steps, dream_starts=dream_starts,
-                          dream_horizon=dream_horizon, precision=precision,
-                          raw_rewards=raw_rewards)
-    meta_base = {"format": FORMAT, "version": 1, "world": world, "trained_in": where,
-                 "steps_asked": steps, "num_envs": num_envs, "seed": seed, "device": device,
-                 "hardware": _hardware(device),
-                 "checkpoint": None if checkpoint is None else str(checkpoint)}
     if where == "dream":
-        meta_base["dream_starts"] = [str(d) for d in dream_starts] if dream_starts else \
-            "the checkpoint's"
-        meta_base["dream_horizon"] = dream_horizon
-        meta_base["dream_precision"] = venv.get_attr("simulator")[0].precision  # auto resolved
-        meta_base["dream_rewards"] = "raw" if raw_rewards else "snapped"
-        # read from each finished frame (policies trained before recorded none: the last
-        # denoising pass)
-        meta_base["dream_events"] = venv.get_attr("simulator")[0].events
-    seconds_before = 0.0
-    if (out / POLICY_FILE).is_file():
-        meta = read_meta(out)
-        for key in ("world", "trained_in"):
-            if meta.get(key) != meta_base[key]:
-                raise ValueError(f"{out} holds a policy trained with {key}={meta.get(key)!r}, "
-                                 f"not {meta_base[key]!r}: choose another --out")
-        model = load_ppo(out, device=device, env=venv)
-        seconds_before = float(meta.get("seconds", 0.0))
-        log(f"resuming {out} at step {model.num_timesteps:,} of {steps:,}")
-    else:
+        from worldsim.dream_config import DreamConfig
+
+        config = DreamConfig.build(config)
+        config = config if config.device is not None else config.replace(device=device)
+    venv = make_train_env(world, where, num_envs, seed, checkpoint=checkpoint, config=config,
+                          dream_starts=dream_starts, dream_horizon=dream_horizon)
+    out, eval_env = Path(out), None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        meta = {"format": FORMAT, "version": 1, "world": world, "trained_in": where,
+                "steps_asked": steps, "num_envs": num_envs, "seed": seed, "device": device,
+                "hardware": _hardware(device),
+                "checkpoint": None if checkpoint is None else str(checkpoint)}
+        if where == "dream":
+            meta.update(_dream_meta(venv, dream_starts, dream_horizon))
+        model, seconds_before = _policy(out, venv, meta, device, seed, n_steps, log)
+        eval_env = make_env(world, "real", max_steps=eval_max_steps) if eval_episodes else None
+        run = _Run(model, out, meta, seconds_before, eval_env, eval_episodes, log)
+        callbacks = _callbacks(run, steps, eval_every, f"PPO in the {where} {world}",
+                               progress, stop)
+        _learn(run, steps, callbacks, stop)
+    finally:
+        venv.close()
+        if eval_env is not None:
+            eval_env.close()
+    return out
+
+
+def _dream_meta(venv, dream_starts, dream_horizon) -> dict:
+    """What a policy's meta.json says of the dreams it was trained in: their starts and
+    horizon, and the settings the simulator ran with (its model's own filled in)."""
+    config = venv.get_attr("simulator")[0].config
+    return {"dream_starts": [str(d) for d in dream_starts] if dream_starts
+            else "the checkpoint's",
+            "dream_horizon": dream_horizon,
+            "dream_precision": config.precision,  # auto resolved
+            "dream_rewards": "snapped" if config.snap_rewards else "raw",
+            # read from each finished frame (policies trained before recorded none: the
+            # last denoising pass)
+            "dream_events": config.events,
+            "dream_sampling_steps": config.sampling_steps}
+
+
+def _policy(out: Path, venv, meta: dict, device: str, seed: int, n_steps, log):
+    """The PPO model to train and the seconds already spent on it: the one saved in
+    ``out`` (for the same world and place as ``meta``'s), or a new one."""
+    from stable_baselines3 import PPO
+
+    if not (out / POLICY_FILE).is_file():
+        num_envs = meta["num_envs"]
         rollout = n_steps or max(64, 2048 // num_envs)
         model = PPO("CnnPolicy", venv, n_steps=rollout, batch_size=min(256, rollout * num_envs),
                     n_epochs=4, learning_rate=3e-4, gamma=0.95, ent_coef=0.01, seed=seed,
                     device=device, verbose=0)
-    start = time.perf_counter()
+        return model, 0.0
+    saved = read_meta(out)
+    for key in ("world", "trained_in"):
+        if saved.get(key) != meta[key]:
+            raise ValueError(f"{out} holds a policy trained with {key}={saved.get(key)!r}, "
+                             f"not {meta[key]!r}: choose another --out")
+    model = load_ppo(out, device=device, env=venv)
+    log(f"resuming {out} at step {model.num_timesteps:,} of {meta['steps_asked']:,}")
+    return model, float(saved.get("seconds", 0.0))
 
-    def save() -> None:
-        tmp = out / (POLICY_FILE + ".tmp.zip")
-        model.save(tmp)
-        os.replace(tmp, out / POLICY_FILE)
-        _write_json(out / META_FILE, dict(meta_base, steps=int(model.num_timesteps),
-                                          seconds=seconds_before + time.perf_counter() - start))
 
-    evaluated = [None]  # the step of the last evaluation
-    eval_env = make_env(world, "real", max_steps=eval_max_steps) if eval_episodes else None
+class _Run:
+    """A training run's policy and folder: saving them, and evaluating the policy in the
+    real game (``eval_env``, ``eval_episodes`` episodes) into ``eval.jsonl``."""
 
-    def evaluate_now() -> None:
-        save()
-        if eval_episodes and evaluated[0] != model.num_timesteps:
-            evaluated[0] = model.num_timesteps
-            agent = PolicyAgent(model, source=str(out))
-            summary = evaluate(agent, eval_env, world, "real", episodes=eval_episodes)
-            row = {k: v for k, v in summary.items() if k not in ("records", "success_rates")}
-            row["timesteps"] = int(model.num_timesteps)
-            with open(out / EVAL_LOG, "a") as f:
-                f.write(json.dumps(row) + "\n")
-            plot_eval_log(out)
-            log(f"step {model.num_timesteps:,}: " + format_summary(summary).split("\n", 1)[1]
-                .replace("\n", ";"))
+    def __init__(self, model, out: Path, meta: dict, seconds_before: float, eval_env,
+                 eval_episodes: int, log):
+        self.model, self.out, self.meta, self.log = model, out, meta, log
+        self.seconds_before = seconds_before
+        self.eval_env, self.eval_episodes = eval_env, eval_episodes
+        self.started = time.perf_counter()
+        self.evaluated = None  # the step of the last evaluation
+
+    def save(self) -> None:
+        tmp = self.out / (POLICY_FILE + ".tmp.zip")
+        self.model.save(tmp)
+        os.replace(tmp, self.out / POLICY_FILE)
+        seconds = self.seconds_before + time.perf_counter() - self.started
+        _write_json(self.out / META_FILE, dict(self.meta, steps=int(self.model.num_timesteps),
+                                               seconds=seconds))
+
+    def evaluate_now(self) -> None:
+        """Save, then evaluate unless this step was evaluated already."""
+        from .evaluate import evaluate, format_summary
+
+        self.save()
+        step = int(self.model.num_timesteps)
+        if not self.eval_episodes or self.evaluated == step:
+            return
+        self.evaluated = step
+        world = self.meta["world"]
+        agent = PolicyAgent(self.model, source=str(self.out))
+        summary = evaluate(agent, self.eval_env, world, "real", episodes=self.eval_episodes)
+        row = {k: v for k, v in summary.items() if k not in ("records", "success_rates")}
+        row["timesteps"] = step
+        with open(self.out / EVAL_LOG, "a") as f:
+            f.write(json.dumps(row) + "\n")
+        plot_eval_log(self.out)
+        self.log(f"step {step:,}: " + format_summary(summary).split("\n", 1)[1]
+                 .replace("\n", ";"))
+
+
+def _callbacks(run: _Run, steps: int, eval_every: int, desc: str, progress: bool,
+               stop) -> list:
+    """SB3 callbacks: evaluate every ``eval_every`` steps, a tqdm bar over the ``steps``
+    (with ``progress``; SB3's own bar needs rich), and an end once ``stop`` is requested."""
+    from stable_baselines3.common.callbacks import BaseCallback
 
     class Periodic(BaseCallback):
         def __init__(self):
             super().__init__()
-            self.next_eval = (model.num_timesteps // eval_every + 1) * eval_every
+            self.next_eval = (run.model.num_timesteps // eval_every + 1) * eval_every
 
         def _on_step(self) -> bool:
             if self.num_timesteps >= self.next_eval:
-                evaluate_now()
+                run.evaluate_now()
                 self.next_eval += eval_every
             return True
 
     class Stop(BaseCallback):
-        """Ends ``learn`` after the step at hand once ``stop`` is requested."""
-
         def _on_step(self) -> bool:
             return not stop.requested
 
     class Progress(BaseCallback):
-        """A tqdm bar over env steps (SB3's own bar needs rich)."""
-
         def _on_training_start(self) -> None:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=steps, initial=model.num_timesteps, unit="step",
-                            desc=f"PPO in the {where} {world}", dynamic_ncols=True)
+            self.bar = tqdm(total=steps, initial=run.model.num_timesteps, unit="step",
+                            desc=desc, dynamic_ncols=True)
 
         def _on_step(self) -> bool:
             self.bar.update(self.num_timesteps - self.bar.n)
@@ -445,21 +485,20 @@ def train(world: str, where: str, steps: int, out, num_envs: int = 8, checkpoint
         def _on_training_end(self) -> None:
             self.bar.close()
 
+    return [Periodic()] + ([Progress()] if progress else []) + \
+        ([Stop()] if stop is not None else [])
+
+
+def _learn(run: _Run, steps: int, callbacks: list, stop) -> None:
+    """Train up to ``steps`` in all, then evaluate (or only save, when stopped)."""
+    model = run.model
     remaining = steps - model.num_timesteps
-    try:
-        if remaining > 0:
-            callbacks = [Periodic()] + ([Progress()] if progress else []) + \
-                ([Stop()] if stop is not None else [])
-            model.learn(remaining, callback=callbacks, reset_num_timesteps=False)
-            if stop is not None and stop.requested:
-                save()
-            else:
-                evaluate_now()
-        else:
-            log(f"{out} already holds {model.num_timesteps:,} steps (asked {steps:,}); "
+    if remaining <= 0:
+        run.log(f"{run.out} already holds {model.num_timesteps:,} steps (asked {steps:,}); "
                 f"nothing to do")
-    finally:
-        venv.close()
-        if eval_env is not None:
-            eval_env.close()
-    return out
+        return
+    model.learn(remaining, callback=callbacks, reset_num_timesteps=False)
+    if stop is not None and stop.requested:
+        run.save()
+    else:
+        run.evaluate_now()

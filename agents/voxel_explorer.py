@@ -124,82 +124,74 @@ class VoxelExplorer(Agent):
         return int(self.rng.choice(full)) + 1
 
     # ---------------------------------------------------------------- acting
-    def act(self, obs, info=None):
-        a = dict(move=0, strafe=0, jump=0, yaw=A.NO_TURN, pitch=A.NO_TURN,
-                 attack=0, use=0, hotbar=0)
-        self.t += 1
-        if info is not None:
-            pos = np.asarray(info["position"], dtype=float)
-            if self.home is None:
-                self.home = pos.copy()
-            if self.t % MEMORY_EVERY == 0:
-                self.memory = (self.memory + [pos.copy()])[-40:]
-            self.trail = (self.trail + [pos.copy()])[-STUCK_STEPS:]
-            if self.mode != "return" and self._dist(info, self.home) > HOME_RADIUS:
-                self.mode, self.left, self.goal = "return", 60, self.home
+    def _remember(self, info) -> None:
+        """Note the start, a place every ``MEMORY_EVERY`` steps and the recent trail; head
+        home when far from the start."""
+        pos = np.asarray(info["position"], dtype=float)
+        if self.home is None:
+            self.home = pos.copy()
+        if self.t % MEMORY_EVERY == 0:
+            self.memory = (self.memory + [pos.copy()])[-40:]
+        self.trail = (self.trail + [pos.copy()])[-STUCK_STEPS:]
+        if self.mode != "return" and self._dist(info, self.home) > HOME_RADIUS:
+            self.mode, self.left, self.goal = "return", 60, self.home
 
-        first_step = self.left <= 0
-        if first_step:
-            self._new_mode(info)
-        self.left -= 1
-        mode = self.mode
-        target = info.get("target", "none") if info is not None else "none"
+    def _walk(self, a: dict, info, first_step: bool) -> None:
+        a["move"] = 1
+        a["strafe"] = self.strafe if self.rng.random() < 0.5 else 0
+        if self.rng.random() < 0.15:
+            a["yaw"] = int(self.rng.choice(SMALL_TURNS))
+        a["pitch"] = self._pitch_bin(info, self.pitch_goal)
+        if self.rng.random() < 0.03:
+            a["jump"] = 1
 
-        if target == "log" and mode not in ("pillar",) and self.rng.random() < 0.95:
-            # chop: hit the log, then look up the trunk for the next one
-            a["attack"] = 1
-            a["pitch"] = A.nearest_turn_bin(5.0) if self.rng.random() < 0.3 else A.NO_TURN
-            return A.make_action(**a)
-
-        if mode == "walk":
-            a["move"] = 1
-            a["strafe"] = self.strafe if self.rng.random() < 0.5 else 0
-            if self.rng.random() < 0.15:
-                a["yaw"] = int(self.rng.choice(SMALL_TURNS))
-            a["pitch"] = self._pitch_bin(info, self.pitch_goal)
-            if self.rng.random() < 0.03:
-                a["jump"] = 1
-        elif mode == "look":
-            if self.rng.random() < 0.7:
-                a["yaw"] = int(self.rng.integers(len(A.TURN_BINS)))
-            if self.rng.random() < 0.5:
-                if info is not None and not PITCH_RANGE[0] < info["pitch"] < PITCH_RANGE[1]:
-                    a["pitch"] = self._pitch_bin(info, 0.0, fast=True)
-                else:
-                    a["pitch"] = int(self.rng.integers(len(A.TURN_BINS)))
-        elif mode == "back":
-            a["move"] = 2 if self.strafe == 0 else 0
-            a["strafe"] = self.strafe
-        elif mode == "dig":
-            a["pitch"] = self._pitch_bin(info, self.pitch_goal)
-            a["attack"] = int(self.rng.random() < 0.7)
-            a["move"] = int(self.rng.random() < 0.2)
-        elif mode == "build":
-            if first_step or self.left % 8 == 0:
-                a["hotbar"] = self._slot_with_blocks(info)
-            a["pitch"] = self._pitch_bin(info, self.pitch_goal)
-            a["use"] = int(self.rng.random() < 0.5)
-            if self.rng.random() < 0.2:
-                a["yaw"] = int(self.rng.choice(SMALL_TURNS))
-        elif mode == "pillar":
-            a["pitch"] = self._pitch_bin(info, self.pitch_goal, fast=True)
-            looking_down = info is None or info["pitch"] < -70
-            if looking_down:
-                a["jump"] = 1
-                a["use"] = int(info is None or not info.get("on_ground", True))
-            if first_step:
-                a["hotbar"] = self._slot_with_blocks(info)
-        elif mode == "return":
-            if info is None or self.goal is None:
-                self.left = 0
+    def _look(self, a: dict, info, first_step: bool) -> None:
+        if self.rng.random() < 0.7:
+            a["yaw"] = int(self.rng.integers(len(A.TURN_BINS)))
+        if self.rng.random() < 0.5:
+            if info is not None and not PITCH_RANGE[0] < info["pitch"] < PITCH_RANGE[1]:
+                a["pitch"] = self._pitch_bin(info, 0.0, fast=True)
             else:
-                a["yaw"] = _turn_bin_towards(self._yaw_error_to(info, self.goal), self.rng)
-                a["move"] = 1
-                a["pitch"] = self._pitch_bin(info, 0.0)
-                if self._dist(info, self.goal) < 2.0:
-                    self.left = 0
+                a["pitch"] = int(self.rng.integers(len(A.TURN_BINS)))
 
-        # a person jumps when walking into a step, and turns away from a wall
+    def _back(self, a: dict, info, first_step: bool) -> None:
+        a["move"] = 2 if self.strafe == 0 else 0
+        a["strafe"] = self.strafe
+
+    def _dig(self, a: dict, info, first_step: bool) -> None:
+        a["pitch"] = self._pitch_bin(info, self.pitch_goal)
+        a["attack"] = int(self.rng.random() < 0.7)
+        a["move"] = int(self.rng.random() < 0.2)
+
+    def _build(self, a: dict, info, first_step: bool) -> None:
+        if first_step or self.left % 8 == 0:
+            a["hotbar"] = self._slot_with_blocks(info)
+        a["pitch"] = self._pitch_bin(info, self.pitch_goal)
+        a["use"] = int(self.rng.random() < 0.5)
+        if self.rng.random() < 0.2:
+            a["yaw"] = int(self.rng.choice(SMALL_TURNS))
+
+    def _pillar(self, a: dict, info, first_step: bool) -> None:
+        a["pitch"] = self._pitch_bin(info, self.pitch_goal, fast=True)
+        looking_down = info is None or info["pitch"] < -70
+        if looking_down:
+            a["jump"] = 1
+            a["use"] = int(info is None or not info.get("on_ground", True))
+        if first_step:
+            a["hotbar"] = self._slot_with_blocks(info)
+
+    def _return(self, a: dict, info, first_step: bool) -> None:
+        if info is None or self.goal is None:
+            self.left = 0
+            return
+        a["yaw"] = _turn_bin_towards(self._yaw_error_to(info, self.goal), self.rng)
+        a["move"] = 1
+        a["pitch"] = self._pitch_bin(info, 0.0)
+        if self._dist(info, self.goal) < 2.0:
+            self.left = 0
+
+    def _unstick(self, a: dict, info) -> None:
+        """A person jumps when walking into a step, and turns away from a wall."""
         if a["move"] == 1 and info is not None and len(self.trail) == STUCK_STEPS:
             if float(np.linalg.norm(self.trail[-1] - self.trail[0])) < STUCK_DISTANCE:
                 a["jump"] = 1
@@ -209,6 +201,28 @@ class VoxelExplorer(Agent):
                     self.stuck_turns = 0
             else:
                 self.stuck_turns = 0
+
+    MODE_ACTS = {"walk": _walk, "look": _look, "back": _back, "dig": _dig, "build": _build,
+                 "pillar": _pillar, "return": _return}  # each behaviour's keys for one step
+
+    def act(self, obs, info=None):
+        a = dict(move=0, strafe=0, jump=0, yaw=A.NO_TURN, pitch=A.NO_TURN,
+                 attack=0, use=0, hotbar=0)
+        self.t += 1
+        if info is not None:
+            self._remember(info)
+        first_step = self.left <= 0
+        if first_step:
+            self._new_mode(info)
+        self.left -= 1
+        target = info.get("target", "none") if info is not None else "none"
+        if target == "log" and self.mode not in ("pillar",) and self.rng.random() < 0.95:
+            # chop: hit the log, then look up the trunk for the next one
+            a["attack"] = 1
+            a["pitch"] = A.nearest_turn_bin(5.0) if self.rng.random() < 0.3 else A.NO_TURN
+            return A.make_action(**a)
+        self.MODE_ACTS[self.mode](self, a, info, first_step)
+        self._unstick(a, info)
         if info is not None and info.get("in_water", False):
             a["jump"] = 1  # swim up
         if self.rng.random() < 0.03:  # now and then, a hotbar change for its own sake

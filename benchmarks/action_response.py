@@ -18,7 +18,6 @@ is the nearer of the two to the real frame (50 %: no sense of direction).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -27,8 +26,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from results_file import write_result  # noqa: E402
+
 from worldsim.checkpoint import load_model  # noqa: E402
 from worldsim.data import WindowDataset  # noqa: E402
+from worldsim.dream_config import DreamConfig  # noqa: E402
 from worldsim.evaluation.metrics import psnr  # noqa: E402
 from worldsim.simulator import WorldSimulator  # noqa: E402
 
@@ -51,7 +53,9 @@ def mirrored(world: str, actions: np.ndarray, nvec) -> tuple[np.ndarray, np.ndar
     return out, np.zeros(len(actions), bool)
 
 
-def main(argv=None) -> int:
+
+
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--data", required=True, nargs="+", help="held-out play")
@@ -61,13 +65,14 @@ def main(argv=None) -> int:
     p.add_argument("--action-guidance", type=float, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--json", default=None, help="also write the figures here")
-    args = p.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    model, meta = load_model(args.checkpoint)
-    world, ctx, nvec = model.cfg.world, model.cfg.dynamics.context, model.cfg.dynamics.action_nvec
-    data = WindowDataset(args.data, context=ctx, chunk=1, world=world, size=model.image_size)
-    rng = np.random.default_rng(args.seed)
+    p.add_argument("--json", default=None,
+                   help="where to write the figures (default: benchmarks/results/action_response/WORLD-STEP.json)")
+    return p
+
+
+def pick_windows(data: WindowDataset, world: str, nvec, args, rng) -> dict:
+    """``args.windows`` random windows of held-out play (only those whose action has a
+    mirror, with ``--only-mirrored``), in data order."""
     # a pool of random windows (bounded, not the whole data), then the ones to keep
     pool = np.sort(rng.choice(len(data), min(len(data), 16 * args.windows), replace=False))
     w = data.gather(pool)
@@ -78,37 +83,40 @@ def main(argv=None) -> int:
         w = {k: v[keep] for k, v in w.items()}
     pick = np.sort(rng.choice(len(w["actions"]), min(args.windows, len(w["actions"])),
                               replace=False))
-    w = {k: v[pick] for k, v in w.items()}
+    return {k: v[pick] for k, v in w.items()}
+
+
+def predictions(sim: WorldSimulator, w: dict, world: str, nvec, rng) -> tuple[dict, np.ndarray]:
+    """The next frame predicted from each window's context given the real action, a
+    shuffled one and (where there is one) the mirrored one, with the same noise; and
+    which windows' actions have a mirror."""
     frames, actions = w["frames"], w["actions"]
-    real_next, act = frames[:, -1], actions[:, -1]
-    B = len(act)
-    sim = WorldSimulator(model, B, "cpu", precision="fp32", action_guidance=args.action_guidance)
+    act = actions[:, -1]
 
     def predict(a):
-        sim.reset(frames[:, :-1], actions[:, :-1], seeds=list(range(B)))
+        sim.reset(frames[:, :-1], actions[:, :-1], seeds=list(range(len(act))))
         return sim.step(a)[0].numpy()
 
-    shuffled = act[rng.permutation(B)]
+    shuffled = act[rng.permutation(len(act))]
     mirror, has = mirrored(world, act, nvec)
     preds = {"real action": predict(act), "shuffled action": predict(shuffled)}
     if has.any():
         preds["mirrored action"] = predict(mirror)
+    return preds, has
 
+
+def compare(preds: dict, has: np.ndarray, real_next: np.ndarray, result: dict) -> None:
+    """Print and add to ``result`` each prediction's PSNR (all windows, mirrored ones),
+    its change from the real action's, and how often the real action's is the nearer."""
     def score(pred, rows):
         return float(psnr(torch.from_numpy(pred[rows]), torch.from_numpy(real_next[rows])).mean())
 
-    every = np.arange(B)
-    result = {"checkpoint": args.checkpoint, "step": meta.get("step"), "world": world,
-              "data": args.data, "windows": B, "mirrored_windows": int(has.sum()),
-              "action_guidance": sim.action_guidance, "psnr": {}, "moved": {}}
-    print(f"{args.checkpoint} (step {meta.get('step')}), {B} windows of {' '.join(args.data)}; "
-          f"{int(has.sum())} with a mirrored action")
     print("| prediction given | PSNR to the real next frame | on mirrored windows | "
           "mean abs. change from the real-action prediction |")
     print("| --- | --- | --- | --- |")
     base = preds["real action"].astype(np.float32)
     for name, pred in preds.items():
-        result["psnr"][name] = score(pred, every)
+        result["psnr"][name] = score(pred, np.arange(len(real_next)))
         on_mirror = score(pred, np.nonzero(has)[0]) if has.any() else float("nan")
         result["psnr"][name + ", mirrored windows"] = on_mirror
         moved = float(np.abs(pred.astype(np.float32) - base).mean())
@@ -123,12 +131,31 @@ def main(argv=None) -> int:
         print(f"the real action's prediction is nearer the real frame than the mirrored "
               f"action's in {100 * result['right_way']:.0f}% of {len(rows)} windows "
               f"(50%: the model ignores the direction)")
-    last = frames[:, -2].astype(np.float32)
-    real_moved = float(np.abs(real_next.astype(np.float32) - last).mean())
-    result["real_change"] = real_moved
-    print(f"(the real game's frames changed by {real_moved:.1f} on average in these steps)")
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=1))
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    torch.set_num_threads(args.threads)
+    model, meta = load_model(args.checkpoint)
+    world, ctx, nvec = model.cfg.world, model.cfg.dynamics.context, model.cfg.dynamics.action_nvec
+    data = WindowDataset(args.data, context=ctx, chunk=1, world=world, size=model.image_size)
+    rng = np.random.default_rng(args.seed)
+    w = pick_windows(data, world, nvec, args, rng)
+    B = len(w["actions"])
+    sim = WorldSimulator(model, B, DreamConfig(device="cpu", precision="fp32",
+                                                action_guidance=args.action_guidance))
+    preds, has = predictions(sim, w, world, nvec, rng)
+    result = {"checkpoint": args.checkpoint, "step": meta.get("step"), "world": world,
+              "data": args.data, "windows": B, "mirrored_windows": int(has.sum()),
+              "action_guidance": sim.action_guidance, "psnr": {}, "moved": {}}
+    print(f"{args.checkpoint} (step {meta.get('step')}), {B} windows of {' '.join(args.data)}; "
+          f"{int(has.sum())} with a mirrored action")
+    real_next = w["frames"][:, -1]
+    compare(preds, has, real_next, result)
+    last = w["frames"][:, -2].astype(np.float32)
+    result["real_change"] = float(np.abs(real_next.astype(np.float32) - last).mean())
+    print(f"(the real game's frames changed by {result['real_change']:.1f} on average in these steps)")
+    write_result(result, "action_response", f"{world}-{meta.get('step')}", args.json, indent=1)
     return 0
 
 

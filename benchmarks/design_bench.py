@@ -73,6 +73,7 @@ def train(args, run: Path) -> None:
 def speed(model, threads: int, seed: int = 0) -> dict:
     """Milliseconds per dream frame at batch 1 and frames per second at batch 64, as a
     player and a vector env step it (sampling, heads, decoding; fp32)."""
+    from worldsim.dream_config import DreamConfig
     from worldsim.simulator import WorldSimulator
 
     torch.set_num_threads(threads)
@@ -83,7 +84,7 @@ def speed(model, threads: int, seed: int = 0) -> dict:
     for batch in SPEED_BATCHES:
         frames = rng.integers(0, 256, (batch, ctx, size, size, 3), dtype=np.uint8)
         actions = rng.integers(0, nvec, (batch, ctx - 1, len(nvec)))
-        sim = WorldSimulator(model, batch, "cpu", precision="fp32")
+        sim = WorldSimulator(model, batch, DreamConfig(device="cpu", precision="fp32"))
         sim.reset(frames, actions, seeds=np.arange(batch))
         steps = max(5, 40 // batch)
         for t in range(SPEED_WARMUP + steps):
@@ -135,7 +136,7 @@ def row_from(metrics: dict) -> dict:
 
 
 def run(args) -> int:
-    from demos.evaluate import main as evaluate
+    from demos.model_eval import main as evaluate
     from worldsim.checkpoint import load_model
 
     name = f"{args.world}-{args.name}"

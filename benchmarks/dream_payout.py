@@ -25,7 +25,6 @@ the vector env resets it, and its column counts that too; the real game's stops.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from results_file import write_result  # noqa: E402
 
 from envs.dream import DreamVectorEnv  # noqa: E402
 
@@ -108,7 +109,9 @@ def real_payouts(world: str, windows, context: int, policies: dict, horizon: int
     return totals
 
 
-def main(argv=None) -> int:
+
+
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--world", default="crafter")
     p.add_argument("--checkpoint", default=None, help="dream model (default: the bundled one)")
@@ -123,8 +126,49 @@ def main(argv=None) -> int:
     p.add_argument("--real", action="store_true",
                    help="also replay each start in the real game and hold the same actions "
                         "there (the starts are then windows this script cuts itself)")
-    p.add_argument("--json", default=None)
-    args = p.parse_args(argv)
+    p.add_argument("--json", default=None,
+                   help="where to write the payouts (default: benchmarks/results/dream_payout/WORLD-SEED.json)")
+    return p
+
+
+def real_starts(args, context: int, start: int):
+    """With ``--real``: the start windows this script cuts, and the reset options that
+    start each dream from one (a Discrete space's actions as the env takes them, offset
+    by the space's ``start``); else None, None."""
+    if not args.real:
+        return None, None
+    from worldsim.data import load_episode
+
+    windows = cut_windows(args.data, args.dreams, context, args.seed)
+    eps = {f: load_episode(f) for f, _ in windows}
+    options = {"context_frames": np.stack([eps[f].frames[t:t + context] for f, t in windows]),
+               "context_actions": np.stack([eps[f].actions[t:t + context - 1, 0]
+                                            for f, t in windows]) + start}
+    return windows, options
+
+
+def report(args, rows: dict, real: dict, windows) -> dict:
+    """Print the payouts, highest first; return them as the JSON written."""
+    print(f"{args.world} dream ({args.checkpoint or 'bundled'}), {args.dreams} dreams of "
+          f"{args.horizon} steps from {' '.join(args.data)}; reward per dream"
+          f"{' (raw head output)' if args.raw_rewards else ''}"
+          f"{', and the real game from the same states' if args.real else ''}:")
+    for name, total in sorted(rows.items(), key=lambda kv: -kv[1].mean()):
+        line = f"  {name:18s} {total.mean():6.3f} ± {total.std():.3f}"
+        if name in real:
+            line += f"   real {real[name].mean():6.3f} ± {real[name].std():.3f}"
+        print(line)
+    stats = lambda d: {k: {"mean": float(v.mean()), "std": float(v.std())}  # noqa: E731
+                       for k, v in d.items()}
+    return {"world": args.world, "checkpoint": args.checkpoint, "data": args.data,
+            "dreams": args.dreams, "horizon": args.horizon, "seed": args.seed,
+            "raw_rewards": args.raw_rewards, "per_dream": stats(rows),
+            **({"windows": [[str(f), t] for f, t in windows], "real": stats(real)}
+               if args.real else {})}
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     torch.set_num_threads(args.threads)
     venv = DreamVectorEnv(args.dreams, args.world, args.checkpoint, start_data=args.data,
                           precision=args.precision, snap_rewards=not args.raw_rewards,
@@ -138,17 +182,7 @@ def main(argv=None) -> int:
         from envs.crafter import ACTION_NAMES as names
     started = time.time()
     context = venv.dreams.sim.model.cfg.dynamics.context  # the model's context frames
-    options = None
-    windows = None
-    if args.real:
-        from worldsim.data import load_episode
-
-        windows = cut_windows(args.data, args.dreams, context, args.seed)
-        eps = {f: load_episode(f) for f, _ in windows}
-        options = {"context_frames": np.stack([eps[f].frames[t:t + context] for f, t in windows]),
-                   # a Discrete space's actions, as the env takes them
-                   "context_actions": np.stack([eps[f].actions[t:t + context - 1, 0]
-                                                for f, t in windows]) + int(space.start)}
+    windows, options = real_starts(args, context, int(space.start))
     uniform = np.random.default_rng(args.seed).integers(0, space.n, (args.horizon, args.dreams))
     policies = {"uniform random": lambda t: uniform[t]}
     for a in range(space.n):
@@ -157,27 +191,9 @@ def main(argv=None) -> int:
             for name, act in policies.items()}
     real = real_payouts(args.world, windows, context, policies, args.horizon) \
         if args.real else {}
-    print(f"{args.world} dream ({args.checkpoint or 'bundled'}), {args.dreams} dreams of "
-          f"{args.horizon} steps from {' '.join(args.data)}; reward per dream"
-          f"{' (raw head output)' if args.raw_rewards else ''}"
-          f"{', and the real game from the same states' if args.real else ''}:")
-    for name, total in sorted(rows.items(), key=lambda kv: -kv[1].mean()):
-        line = f"  {name:18s} {total.mean():6.3f} ± {total.std():.3f}"
-        if name in real:
-            line += f"   real {real[name].mean():6.3f} ± {real[name].std():.3f}"
-        print(line)
+    result = report(args, rows, real, windows)
     print(f"({time.time() - started:.0f} s)")
-    if args.json:
-        Path(args.json).write_text(json.dumps(
-            {"world": args.world, "checkpoint": args.checkpoint, "data": args.data,
-             "dreams": args.dreams, "horizon": args.horizon, "seed": args.seed,
-             "raw_rewards": args.raw_rewards,
-             "per_dream": {k: {"mean": float(v.mean()), "std": float(v.std())}
-                           for k, v in rows.items()},
-             **({"windows": [[str(f), t] for f, t in windows],
-                 "real": {k: {"mean": float(v.mean()), "std": float(v.std())}
-                          for k, v in real.items()}} if args.real else {})}, indent=2))
-        print(f"written to {args.json}")
+    write_result(result, "dream_payout", f"{args.world}-{args.seed}", args.json)
     venv.close()
     return 0
 

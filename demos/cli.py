@@ -22,21 +22,25 @@ COMMANDS = {
     "record": ("demos.record", "record an agent playing a dream or the real game to mp4 or GIF"),
     "collect": ("demos.collect", "record teacher play (episodes) to disk for training"),
     "bench": ("worldsim.bench", "time how fast each model preset produces frames on this machine"),
-    "train": ("worldsim.training.train", "train a world model (autoencoder, then dynamics) on collected episodes"),
+    "train": ("worldsim.training.train", "train a world model on collected episodes; the same command resumes"),
+    "migrate": ("worldsim.training.migrate", "change a trained model's architecture, written as a new checkpoint"),
     "export": ("worldsim.export", "write a trained model as a half-precision folder to ship or share"),
     "agent": ("agents.cli", "train PPO in a dream or the real game; score agents (Crafter score, ...)"),
     "learn": ("demos.learn", "turn a Gymnasium game into a playable dream: collect, train, evaluate, export"),
-    "eval": ("demos.evaluate", "measure a trained model against held-out teacher play (PSNR, SSIM, ...)"),
+    "eval": ("demos.model_eval", "measure a trained model against held-out teacher play (PSNR, SSIM, ...)"),
 }
 
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    width = max(map(len, COMMANDS)) + 2
     parser = argparse.ArgumentParser(
-        prog="worldsim",
-        description="worldsim: a neural game engine. `worldsim COMMAND --help` for details.")
+        prog="worldsim", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="worldsim: a neural game engine. `worldsim COMMAND --help` for details.",
+        epilog="commands:\n" + "\n".join(f"  {name:<{width}}{text}"
+                                          for name, (_, text) in COMMANDS.items()))
     parser.add_argument("command", choices=sorted(COMMANDS), metavar="COMMAND",
-                        help="; ".join(f"{name}: {text}" for name, (_, text) in COMMANDS.items()))
+                        help="one of the commands below")
     parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     if not argv or argv[0] in ("-h", "--help"):
         parser.print_help()

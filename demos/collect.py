@@ -257,7 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     from agents import POLICIES
 
     p = argparse.ArgumentParser(prog="worldsim collect",
-                                description=__doc__.split("\n\n")[0].strip())
+                                description=__doc__.split("\n\n")[0].strip().replace("``", "`"))
     p.add_argument("--world", default="voxel",
                    help="voxel, crafter, or any Gymnasium id with image frames (default voxel)")
     p.add_argument("--policy", default="explorer", choices=POLICIES,

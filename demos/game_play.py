@@ -7,16 +7,11 @@ from __future__ import annotations
 BUILTIN_WORLDS = ("voxel", "crafter")  # worlds with their own controls and keymaps
 
 
-def checkpoint_world(checkpoint) -> str:
-    """The world (a built-in name or a Gymnasium id) a model folder was trained on."""
-    from worldsim.checkpoint import read_config
-
-    cfg, _ = read_config(checkpoint)  # CheckpointError (a ValueError) for a bad folder
-    return str(cfg.world)
-
-
 def resolve_world(world: str | None, checkpoint) -> str:
-    """``--world`` as given; else the checkpoint's world; else VoxelWorld."""
+    """``--world`` as given; else the checkpoint's world; else VoxelWorld. A ValueError
+    (CheckpointError) for a checkpoint that is not a model folder."""
+    from envs.dream import checkpoint_world
+
     if world:
         return world
     return checkpoint_world(checkpoint) if checkpoint else "voxel"

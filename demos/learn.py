@@ -39,9 +39,10 @@ LEARN_POLICIES = ("random", "uniform")  # agents.POLICIES that play any game
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="worldsim learn", description=__doc__.split("\n\n")[0],
+    text = __doc__.replace("``", "`")  # (plain text in --help)
+    p = argparse.ArgumentParser(prog="worldsim learn", description=text.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
+                                epilog=text.split("\n\n", 1)[1])
     p.add_argument("game", help="a Gymnasium id: ALE/Pong-v5, MiniGrid-Empty-8x8-v0, "
                                 "my_package:MyGame-v0, ...")
     p.add_argument("--hours", type=float, required=True,

@@ -299,10 +299,12 @@ class PlayApp:
 
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
+    from worldsim.dream_config import add_dream_options
+
     from .keymap import help_text
 
     parser = parser or argparse.ArgumentParser(
-        prog="worldsim play", description=__doc__.split("\n\n")[0], epilog=help_text(),
+        prog="worldsim play", description=__doc__.split(" (``")[0] + ".", epilog=help_text(),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--real", action="store_true",
                         help="play the teacher game itself rather than a model's dream")
@@ -310,41 +312,77 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                         help="voxel, crafter or the Gymnasium id of a learned game (default: "
                              "the --checkpoint's world, else voxel); Crafter and Atari use "
                              "their own keys, other games number keys (printed)")
-    parser.add_argument("--checkpoint", default=None,
-                        help="dream this trained model (a folder from `worldsim train`; "
-                             "default: the bundled model)")
-    parser.add_argument("--device", default="cpu", help="where the dream model runs (cpu, cuda)")
-    parser.add_argument("--sampling-steps", type=int, default=None,
-                        help="Euler steps per dream frame (1-4; default: the model's; "
-                             "fewer is faster)")
-    parser.add_argument("--action-guidance", type=float, default=None,
-                        help="push each dream frame further along its action (default: the "
-                             "model's; needs a model trained with --action-dropout; costs "
-                             "a second batch row per pass)")
-    parser.add_argument("--events", choices=["denoising", "finished"], default="denoising",
-                        help="where a dream's reward and ending are read: from the last "
-                             "denoising pass (default, for speed) or from each finished frame "
-                             "(a pass more per frame: rewards that match what the dream shows)")
-    parser.add_argument("--compile", action="store_true",
-                        help="compile the dream model with torch.compile before playing: "
-                             "faster frames (on 2 CPU cores about 1.3x) after a compile of "
-                             "about a minute the first time, seconds later")
     parser.add_argument("--size", type=int, default=128,
-                        help="frame size in pixels rendered by the game (default 128)")
-    parser.add_argument("--scale", type=int, default=None,
-                        help=f"window pixels per frame pixel (default: fit {DEFAULT_WINDOW} px)")
+                        help="frame size in pixels rendered by the real game (default: 128)")
     parser.add_argument("--seed", type=int, default=None, help="world seed (default: random)")
-    parser.add_argument("--fps", type=int, default=60, help="target frames per second")
-    parser.add_argument("--max-frames", type=int, default=None,
+    window = parser.add_argument_group("window")
+    window.add_argument("--scale", type=int, default=None,
+                        help=f"window pixels per frame pixel (default: fit {DEFAULT_WINDOW} px)")
+    window.add_argument("--fps", type=int, default=60,
+                        help="target frames per second (default: 60)")
+    window.add_argument("--max-frames", type=int, default=None,
                         help="quit after this many frames (for scripts and screenshots)")
-    parser.add_argument("--screenshot", default=None,
+    window.add_argument("--screenshot", default=None,
                         help="save the window to this PNG file when quitting")
-    parser.add_argument("--record-dir", default=".",
+    window.add_argument("--record-dir", default=".",
                         help="folder for the recordings R makes (default: here)")
-    parser.add_argument("--benchmark", action="store_true",
+    window.add_argument("--benchmark", action="store_true",
                         help="run 300 frames uncapped with a scripted walk and print the "
                              "frames per second the loop sustains")
+    add_dream_options(parser, events="denoising")  # the player reads events fast
     return parser
+
+
+NAMES = {"voxel": "VoxelWorld", "crafter": "Crafter"}
+
+
+def _real_env(args):
+    """The teacher game to play, and the window's title."""
+    from envs.teachers import make_teacher
+
+    from worldsim.dream_config import refuse_dream_flags
+
+    refuse_dream_flags(args, "play", "a dream, not --real")
+    try:
+        env = make_teacher(args.world, size=args.size)
+    except ValueError as exc:
+        raise SystemExit(f"worldsim play: {exc}") from exc
+    return env, f"{NAMES.get(args.world, args.world)} (real)"
+
+
+def _dream_config(args):
+    """The dream's settings from the flags; ``--precision auto`` on a CPU that computes
+    bf16 natively is bf16 for the player, whatever the model (a frame has 16 ms on 2
+    cores)."""
+    from worldsim.bench import bf16_supported
+    from worldsim.dream_config import dream_config
+
+    config = dream_config(args)
+    if config.precision == "auto" and args.device == "cpu" and bf16_supported():
+        config = config.replace(precision="bf16")
+    return config
+
+
+def _dream_env(args):
+    """The dream to play (compiled before the window opens, with --compile), and the
+    window's title."""
+    from envs.dream import DreamEnv
+    from worldsim.checkpoint import CheckpointError
+
+    try:
+        env = DreamEnv(args.world, args.checkpoint, _dream_config(args),
+                       start_data=args.dream_starts)
+    except (CheckpointError, ValueError) as exc:
+        raise SystemExit(f"worldsim play: {exc}. Or play the real game: "
+                         f"`worldsim play --real`.") from exc
+    if args.compile:  # before the window opens, which would otherwise hang meanwhile
+        print("worldsim play: compiling the dream model (about a minute the first time, "
+              "seconds once torch has cached it)...", flush=True)
+        started = time.perf_counter()
+        _warm_up(env)
+        print(f"worldsim play: compiled in {time.perf_counter() - started:.0f} s", flush=True)
+    source = "bundled model" if args.checkpoint is None else env.dreams.checkpoint
+    return env, f"{NAMES.get(args.world, args.world)} (dream of {source})"
 
 
 def main(argv=None) -> int:
@@ -358,6 +396,7 @@ def main(argv=None) -> int:
         return 2
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     import envs  # noqa: F401  (registers the ids)
+    from envs.teachers import make_teacher
     from envs.window import NoDisplayError
 
     from .game_play import BUILTIN_WORLDS, game_controls, resolve_world
@@ -368,43 +407,9 @@ def main(argv=None) -> int:
         print(f"worldsim play: {exc}. Or play the real game: `worldsim play --real`.",
               file=sys.stderr)
         return 2
-    names = {"voxel": "VoxelWorld", "crafter": "Crafter", args.world: args.world}
-    if args.real:
-        from envs.teachers import make_teacher
-
-        try:
-            env = make_teacher(args.world, size=args.size)
-        except ValueError as exc:
-            print(f"worldsim play: {exc}", file=sys.stderr)
-            return 2
-        title = f"{names[args.world]} (real)"
-    else:
-        from envs.dream import DreamEnv
-        from worldsim.bench import bf16_supported
-        from worldsim.checkpoint import CheckpointError
-
-        try:  # bf16 where the CPU has it: a frame has 16 ms on 2 cores
-            env = DreamEnv(args.world, args.checkpoint, device=args.device,
-                           sampling_steps=args.sampling_steps,
-                           action_guidance=args.action_guidance,
-                           precision="bf16" if args.device == "cpu" and bf16_supported()
-                           else "auto", compile=args.compile, events=args.events)
-        except (CheckpointError, ValueError) as exc:
-            print(f"worldsim play: {exc}. Or play the real game: `worldsim play --real`.",
-                  file=sys.stderr)
-            return 2
-        if args.compile:  # before the window opens, which would otherwise hang meanwhile
-            print("worldsim play: compiling the dream model (about a minute the first time, "
-                  "seconds once torch has cached it)...", flush=True)
-            started = time.perf_counter()
-            _warm_up(env)
-            print(f"worldsim play: compiled in {time.perf_counter() - started:.0f} s", flush=True)
-        source = "bundled model" if args.checkpoint is None else env.dreams.checkpoint
-        title = f"{names[args.world]} (dream of {source})"
+    env, title = _real_env(args) if args.real else _dream_env(args)
     real_factory = None
     if not args.real:
-        from envs.teachers import make_teacher
-
         size = env.observation_space.shape[0]
 
         def real_factory():

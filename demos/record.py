@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from worldsim.dream_config import add_dream_options, dream_config, refuse_dream_flags
 from worldsim.video import upscale, write_video
 
 SEPARATOR = 2  # pixels (at frame scale) between the dream and the real game
@@ -89,23 +90,25 @@ def record_episode(agent, steps: int, seed: int, real=None, dream=None, act_on: 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="worldsim record", description=__doc__.split("\n\n")[0])
-    p.add_argument("--world", default="voxel", choices=["voxel", "crafter"])
+    p = argparse.ArgumentParser(prog="worldsim record",
+                                description=__doc__.split("\n\n")[0].replace("``", ""))
+    p.add_argument("--world", default="voxel", choices=["voxel", "crafter"],
+                   help="the game (default: voxel)")
     p.add_argument("--agent", default="explorer",
                    help="explorer (scripted), random, uniform, or the path of a policy from "
-                        "`worldsim agent train` (default explorer)")
-    p.add_argument("--steps", type=int, default=600, help="most steps per episode (600)")
-    p.add_argument("--episodes", type=int, default=1, help="one file per episode (1)")
+                        "`worldsim agent train` (default: explorer)")
+    p.add_argument("--steps", type=int, default=600, help="most steps per episode (default: 600)")
+    p.add_argument("--episodes", type=int, default=1, help="one file per episode (default: 1)")
     p.add_argument("--out", required=True, help="video file: .mp4 or .gif")
     p.add_argument("--real", action="store_true", help="record the real game, not a dream")
     p.add_argument("--side-by-side", action="store_true",
                    help="dream (left) beside the real game (right), same start and actions")
-    p.add_argument("--checkpoint", default=None, help="dream model (default: the bundled one)")
-    p.add_argument("--device", default="cpu")
-    p.add_argument("--seed", type=int, default=0, help="episode i uses seed + i")
-    p.add_argument("--size", type=int, default=64, help="frame size of the real game (64)")
-    p.add_argument("--scale", type=int, default=4, help="upscaling for viewing (4)")
-    p.add_argument("--fps", type=int, default=30)
+    p.add_argument("--seed", type=int, default=0, help="episode i uses seed + i (default: 0)")
+    p.add_argument("--size", type=int, default=64,
+                   help="frame size of the real game alone (default: 64)")
+    p.add_argument("--scale", type=int, default=4, help="upscaling for viewing (default: 4)")
+    p.add_argument("--fps", type=int, default=30, help="frames per second of the video (default: 30)")
+    add_dream_options(p, device_help="where the dream model and a policy run (default: cpu)")
     return p
 
 
@@ -132,12 +135,14 @@ def main(argv=None) -> int:
 
     dream = None
     size = args.size
-    if not args.real:
+    if args.real:
+        refuse_dream_flags(args, "record", "a dream, not --real")
+    else:
         from envs.dream import DreamEnv
 
         try:
-            dream = DreamEnv(args.world, args.checkpoint, device=args.device,
-                             render_mode="rgb_array")
+            dream = DreamEnv(args.world, args.checkpoint, dream_config(args),
+                             render_mode="rgb_array", start_data=args.dream_starts)
         except (CheckpointError, ValueError) as exc:
             raise SystemExit(f"worldsim record: {exc}") from exc
         size = dream.observation_space.shape[0]

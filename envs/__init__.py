@@ -16,7 +16,8 @@ if CRAFTER_ID not in registry:
              max_episode_steps=CRAFTER_MAX_STEPS)
 
 # dreams: trained world models standing in for the teachers (envs/dream.py); they take
-# checkpoint= (default: the bundled model), device=, sampling_steps=, context_noise=
+# checkpoint= (default: the bundled model), config= (a worldsim.dream_config.DreamConfig)
+# or its fields as keywords (device=, sampling_steps=, ...), start_data=
 DREAM_IDS = {"voxel": "worldsim/DreamVoxel-v0", "crafter": "worldsim/DreamCrafter-v0"}
 DREAM_MAX_STEPS = {"voxel": VOXEL_MAX_STEPS, "crafter": CRAFTER_MAX_STEPS}
 
@@ -26,8 +27,9 @@ for _world, _id in DREAM_IDS.items():
                  vector_entry_point="envs.dream:DreamVectorEnv",
                  max_episode_steps=DREAM_MAX_STEPS[_world], kwargs={"world": _world})
 
-# the dream of any learned game: gymnasium.make("worldsim/Dream-v0", checkpoint=FOLDER)
-# (envs/learned.py; register_dream(FOLDER) gives a model an id of its own)
-if "worldsim/Dream-v0" not in registry:
-    register(id="worldsim/Dream-v0", entry_point="envs.learned:dream_env",
-             vector_entry_point="envs.learned:dream_vector_env")
+# a dream of whatever game the checkpoint's model learned: gym.make(DREAM_ID, checkpoint=DIR)
+DREAM_ID = "worldsim/Dream-v0"
+
+if DREAM_ID not in registry:
+    register(id=DREAM_ID, entry_point="envs.dream:DreamEnv",
+             vector_entry_point="envs.dream:DreamVectorEnv")

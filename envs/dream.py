@@ -3,12 +3,17 @@
 ``DreamEnv`` is one dream, ``DreamVectorEnv`` many dreams batched natively on the model's
 device (one forward pass per step for all of them, not N copies of DreamEnv). Both have the
 teacher's exact observation and action spaces, so an agent written for the game runs in
-its dream unchanged. Registered as ``worldsim/DreamVoxel-v0`` and ``worldsim/DreamCrafter-v0``:
+its dream unchanged. Registered as ``worldsim/DreamVoxel-v0`` and ``worldsim/DreamCrafter-v0``,
+and as ``worldsim/Dream-v0`` for a model of any game (its world read from the checkpoint):
 
     env = gym.make("worldsim/DreamVoxel-v0", checkpoint="runs/voxel/model")
     envs = gym.make_vec("worldsim/DreamCrafter-v0", num_envs=64, device="cuda")
+    env = gym.make("worldsim/Dream-v0", checkpoint="runs/pong/model",
+                   config=DreamConfig(sampling_steps=1, events="denoising"))
 
-``checkpoint`` defaults to the model bundled with worldsim for that world. A dream starts
+How a dream runs is one :class:`worldsim.dream_config.DreamConfig`, passed as ``config=``
+or as its fields given as keywords (``device="cuda"`` above). ``checkpoint`` defaults to
+the model bundled with worldsim for that world. A dream starts
 from a start context of real play shipped with the checkpoint (chosen by the seed), or
 from ``options={"context_frames": ..., "context_actions": ...}``, or, with
 ``start_data=FOLDER(S)``, from any of thousands of windows of recorded play (as DIAMOND's
@@ -27,8 +32,9 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
-from worldsim.checkpoint import CheckpointError, load_model, load_starts
+from worldsim.checkpoint import CheckpointError, load_model, load_starts, read_config
 from worldsim.device import check_device
+from worldsim.dream_config import DreamConfig
 from worldsim.simulator import WorldSimulator
 
 from .seeding import TEACHER_OPTIONS, Episodes, reset_options, vector_seeds
@@ -73,7 +79,8 @@ def bundled_checkpoint(world: str) -> Path:
     return BUNDLED / world
 
 
-def resolve_checkpoint(world: str, checkpoint) -> Path:
+def resolve_checkpoint(world: str | None, checkpoint) -> Path:
+    """``checkpoint`` checked to exist, or the model bundled for ``world``."""
     if checkpoint is not None:
         path = Path(checkpoint)
         if not path.exists():
@@ -89,22 +96,38 @@ def resolve_checkpoint(world: str, checkpoint) -> Path:
     return path
 
 
+def checkpoint_world(checkpoint) -> str:
+    """The world a checkpoint's model learned (its config's ``world``), read without its
+    weights: the game a dream of it stands in for."""
+    return read_config(resolve_checkpoint(None, checkpoint))[0].world
+
+
 class Dreams:
     """What DreamEnv and DreamVectorEnv share: the model and its simulator for ``num``
-    dreams, the teacher's spaces, the start contexts, and each dream's (seed, episode)."""
+    dreams run as ``config`` says, the teacher's spaces, the start contexts, and each
+    dream's (seed, episode). ``world`` None: the checkpoint's (voxel without one)."""
 
-    def __init__(self, world: str, checkpoint, num: int, device, sampling_steps,
-                 context_noise, precision: str = "auto", snap_rewards: bool = True,
-                 start_data=None, action_guidance: float | None = None, compile: bool = False,
-                 events: str = "finished"):
-        check_device(device or "cpu", fix="device='cpu'")  # before anything is read
+    def __init__(self, world: str | None, checkpoint, num: int, config: DreamConfig,
+                 start_data=None):
+        # checked (and auto made cuda or cpu) before anything is read
+        device = str(check_device(config.device or "cpu", fix="device='cpu'"))
+        if world is None:
+            world = "voxel" if checkpoint is None else checkpoint_world(checkpoint)
         path = resolve_checkpoint(world, checkpoint)
-        model, self.meta = load_model(path, device=device or "cpu", world=world)
+        model, self.meta = load_model(path, device=device, world=world)
         self.checkpoint = path
         self.starts = load_starts(path, model.cfg) if start_data is None else \
             starts_from_data(start_data, model.cfg, world)
-        self.sim = WorldSimulator(model, num, device, sampling_steps, context_noise, precision,
-                                  snap_rewards, action_guidance, compile, events)
+        self.sim = WorldSimulator(model, num, config.replace(device=device))
+        self._spaces(world, model, path)
+        self.world = world
+        self.num = num
+        self.rows = [Episodes() for _ in range(num)]
+        self.steps = np.zeros(num, dtype=np.int64)
+
+    def _spaces(self, world: str, model, path) -> None:
+        """The teacher's action space, the model's frames as observations, and the
+        teacher's key layout; a CheckpointError if the model acts otherwise."""
         size = model.image_size
         teacher = make_teacher(world, size=size)
         try:
@@ -117,10 +140,6 @@ class Dreams:
         if tuple(action_nvec(self.action_space)) != tuple(model.action_nvec):
             raise CheckpointError(f"checkpoint {path} was trained with actions "
                                   f"{list(model.action_nvec)}, but {world!r} has {self.action_space}")
-        self.world = world
-        self.num = num
-        self.rows = [Episodes() for _ in range(num)]
-        self.steps = np.zeros(num, dtype=np.int64)
 
     # ---------------------------------------------------------------- actions
     def action_vector(self, action) -> np.ndarray:
@@ -196,38 +215,31 @@ def _check_kwargs(render_mode, modes):
 class DreamEnv(HumanRenderMixin, gym.Env):
     """One dream of a trained world model, with the teacher's spaces.
 
-    ``world``: the teacher (``voxel``, ``crafter``, or the Gymnasium id the model learned);
-    ``checkpoint``: a model folder (default: the bundled one); ``device``: where the model
-    runs; ``sampling_steps`` and ``context_noise``: sampler settings (default: the model's);
-    ``snap_rewards``: give the training data's reward nearest the reward head's output (the
-    default, for models that record their rewards) or the raw output; ``start_data``: a
-    folder (or list) of recorded play to draw start contexts from instead of the
-    checkpoint's; ``action_guidance``: how far frames are pushed along their action
-    (default: the model's; other than 1 only for models trained with action dropout);
-    ``compile``: run the model through ``torch.compile`` (faster steps after a compile at
-    the first ones; see :class:`WorldSimulator`); ``events``: ``"finished"`` (reward and
-    termination read from each finished frame) or ``"denoising"`` (from the last denoising
-    pass: faster, less exact; see :class:`WorldSimulator`). ``info`` holds ``seed``, ``episode``,
+    ``world``: the teacher (``voxel``, ``crafter``, or the Gymnasium id the model learned;
+    default: the checkpoint's world, or ``voxel`` without a checkpoint); ``checkpoint``: a
+    model folder (default: the bundled one); ``config``: how the dream runs, a
+    :class:`worldsim.dream_config.DreamConfig` (device, sampling steps, context noise,
+    action guidance, precision, events, snapped rewards, compile; default: on the CPU with
+    the model's own settings), whose fields may also be given as keywords
+    (``gym.make("worldsim/DreamVoxel-v0", sampling_steps=1, device="cuda")``), over
+    ``config`` when both are; ``start_data``: a folder (or list) of recorded play to draw
+    start contexts from instead of the checkpoint's. ``info`` holds ``seed``, ``episode``,
     ``start`` (the start context's index, -1 when given in ``options``), ``step`` and,
     after a step, ``termination_prob``.
     """
 
     metadata = {"render_modes": ["rgb_array", "human"], "render_fps": RENDER_FPS}
 
-    def __init__(self, world: str = "voxel", checkpoint=None, device: str = "cpu",
-                 sampling_steps: int | None = None, context_noise: float | None = None,
-                 render_mode: str | None = None, precision: str = "auto",
-                 snap_rewards: bool = True, start_data=None,
-                 action_guidance: float | None = None, compile: bool = False,
-                 events: str = "finished"):
+    def __init__(self, world: str | None = None, checkpoint=None,
+                 config: DreamConfig | None = None, *, render_mode: str | None = None,
+                 start_data=None, **settings):
         _check_kwargs(render_mode, self.metadata["render_modes"])
         self.render_mode = render_mode
-        self.dreams = Dreams(world, checkpoint, 1, device, sampling_steps, context_noise,
-                             precision, snap_rewards, start_data, action_guidance, compile,
-                             events)
+        self.dreams = Dreams(world, checkpoint, 1, DreamConfig.build(config, **settings),
+                             start_data)
         self.observation_space = self.dreams.observation_space
         self.action_space = self.dreams.action_space
-        self.window_title = f"worldsim dream: {world}"
+        self.window_title = f"worldsim dream: {self.dreams.world}"
         self._frame = None
 
     @property
@@ -287,7 +299,9 @@ def start_beside(dream: DreamEnv, real: gym.Env, seed: int | None, act):
 
 
 class DreamVectorEnv(gym.vector.VectorEnv):
-    """``num_envs`` dreams stepped together in one batch on the model's device.
+    """``num_envs`` dreams stepped together in one batch on the model's device. ``world``,
+    ``checkpoint``, ``config`` (or its fields as keywords) and ``start_data`` as for
+    :class:`DreamEnv`.
 
     ``autoreset_mode`` (in ``metadata``): ``NEXT_STEP`` (Gymnasium's default: the step after
     an episode ends returns the new episode's first frame), ``SAME_STEP`` (the ending step
@@ -300,13 +314,10 @@ class DreamVectorEnv(gym.vector.VectorEnv):
     metadata = {"render_modes": ["rgb_array"], "render_fps": RENDER_FPS,
                 "autoreset_mode": AutoresetMode.NEXT_STEP}
 
-    def __init__(self, num_envs: int = 1, world: str = "voxel", checkpoint=None,
-                 device: str = "cpu", sampling_steps: int | None = None,
-                 context_noise: float | None = None, max_episode_steps: int | None = None,
+    def __init__(self, num_envs: int = 1, world: str | None = None, checkpoint=None,
+                 config: DreamConfig | None = None, *, max_episode_steps: int | None = None,
                  autoreset_mode=AutoresetMode.NEXT_STEP, render_mode: str | None = None,
-                 precision: str = "auto", snap_rewards: bool = True, start_data=None,
-                 action_guidance: float | None = None, compile: bool = False,
-                 events: str = "finished"):
+                 start_data=None, **settings):
         _check_kwargs(render_mode, self.metadata["render_modes"])
         if int(num_envs) < 1:
             raise ValueError(f"num_envs must be at least 1, got {num_envs}")
@@ -315,9 +326,8 @@ class DreamVectorEnv(gym.vector.VectorEnv):
         self.metadata = dict(self.metadata, autoreset_mode=AutoresetMode(autoreset_mode))
         self.autoreset_mode = self.metadata["autoreset_mode"]
         self.max_episode_steps = None if max_episode_steps is None else int(max_episode_steps)
-        self.dreams = Dreams(world, checkpoint, self.num_envs, device, sampling_steps,
-                             context_noise, precision, snap_rewards, start_data,
-                             action_guidance, compile, events)
+        self.dreams = Dreams(world, checkpoint, self.num_envs,
+                             DreamConfig.build(config, **settings), start_data)
         self.single_observation_space = self.dreams.observation_space
         self.single_action_space = self.dreams.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)

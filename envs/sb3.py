@@ -112,7 +112,8 @@ def dream_vec_env(world: str = "voxel", num_envs: int = 8, monitor: bool = True,
                   **kwargs) -> VecEnv:
     """``num_envs`` dreams of ``world`` as an SB3 VecEnv, inside a ``VecMonitor`` (episode
     returns and lengths for SB3's logs) unless ``monitor=False``. Keyword arguments go to
-    ``DreamVectorEnv``: checkpoint, device, sampling_steps, context_noise, ..."""
+    ``DreamVectorEnv``: checkpoint, config (a DreamConfig) or its fields (device,
+    sampling_steps, ...), start_data, max_episode_steps."""
     from . import DREAM_MAX_STEPS
     from .dream import DreamVectorEnv
 

@@ -20,3 +20,19 @@ def voxel_episodes(tmp_path_factory):
     folder = tmp_path_factory.mktemp("voxel_episodes")
     collect("voxel", "explorer", 3, 40, folder, progress=False)
     return folder
+
+
+@pytest.fixture(scope="module")
+def voxel_ckpt(tmp_path_factory):
+    """A tiny untrained VoxelWorld dream checkpoint (tests/dreams.py), one per test module."""
+    from dreams import make_dream_checkpoint
+
+    return make_dream_checkpoint(tmp_path_factory.mktemp("dream") / "voxel", "voxel")
+
+
+@pytest.fixture(scope="module")
+def crafter_ckpt(tmp_path_factory):
+    """The same for Crafter."""
+    from dreams import make_dream_checkpoint
+
+    return make_dream_checkpoint(tmp_path_factory.mktemp("dream") / "crafter", "crafter")

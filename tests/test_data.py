@@ -245,6 +245,27 @@ def test_several_folders_make_one_dataset(tmp_path):
         WindowDataset([a, b], context=2)
 
 
+def test_windows_of_another_length_are_those_of_a_new_dataset(tmp_path):
+    """A dataset cut again into longer windows, without reading the folder again, is the
+    dataset that folder gives for that length: the short episodes left out."""
+    for i, steps in enumerate((12, 3, 20)):
+        save_episode(tmp_path / episode_filename(i), counting_episode(steps, start=40 * i))
+    base = WindowDataset(tmp_path, context=1)
+    for context, chunk in ((1, 1), (2, 1), (4, 4), (6, 15)):
+        view, fresh = base.windows(context, chunk), WindowDataset(tmp_path, context, chunk)
+        assert (len(view), view.episodes, view.longest) == (len(fresh), fresh.episodes, fresh.longest)
+        index = np.arange(len(fresh))
+        for key, value in fresh.gather(index).items():
+            assert np.array_equal(view.gather(index)[key], value), (context, chunk, key)
+        assert np.array_equal(view.frames, fresh.frames)
+        assert np.array_equal(view.transition_index(context - 1), fresh.transition_index(context - 1))
+    assert base.windows(2, 1).frames is base.frames  # every episode long enough: shared
+    with pytest.raises(ValueError, match="no usable episode with at least 30 frames"):
+        base.windows(10, 20)
+    with pytest.raises(ValueError, match="left out shorter episodes"):
+        base.windows(4, 4).windows(1, 1)
+
+
 def test_reward_values_are_the_distinct_rewards_or_none():
     from worldsim.data import MAX_REWARD_VALUES, reward_values
 

@@ -13,20 +13,13 @@ import envs
 from envs.dream import DreamEnv, DreamVectorEnv
 from envs.voxel import NOOP
 from worldsim.checkpoint import CheckpointError, load_model
+from worldsim.dream_config import DreamConfig
 from worldsim.model.sampler import KeyedNoise, LatentRollout
 from worldsim.simulator import WorldSimulator
 
 from dreams import head_layer, make_dream_checkpoint, teacher_play
 
 
-@pytest.fixture(scope="module")
-def voxel_ckpt(tmp_path_factory):
-    return make_dream_checkpoint(tmp_path_factory.mktemp("dream") / "voxel", "voxel")
-
-
-@pytest.fixture(scope="module")
-def crafter_ckpt(tmp_path_factory):
-    return make_dream_checkpoint(tmp_path_factory.mktemp("dream") / "crafter", "crafter")
 
 
 def rollout(env, seed, actions):
@@ -110,7 +103,7 @@ def test_partial_restart_equals_a_fresh_dream(voxel_ckpt, events):
     frames, actions = teacher_play("voxel", 8, seed=3)
     ctx = model.cfg.dynamics.context
     act = torch.from_numpy(np.stack([NOOP, NOOP]))
-    sim = WorldSimulator(model, 2, events=events)
+    sim = WorldSimulator(model, 2, DreamConfig(events=events))
     start_f = np.stack([frames[:ctx], frames[4:4 + ctx]])
     start_a = np.stack([actions[:ctx - 1], actions[4:4 + ctx - 1]])
     sim.reset(start_f, start_a, seeds=[1, 2])
@@ -118,7 +111,7 @@ def test_partial_restart_equals_a_fresh_dream(voxel_ckpt, events):
         sim.step(act)
     sim.reset(start_f[:1], start_a[:1], seeds=[9], rows=[1])  # restart dream 1 only
     restarted = [sim.step(act)[0][1] for _ in range(3)]
-    alone = WorldSimulator(model, 1, events=events)
+    alone = WorldSimulator(model, 1, DreamConfig(events=events))
     alone.reset(start_f[:1], start_a[:1], seeds=[9])
     fresh = [alone.step(act[:1])[0][0] for _ in range(3)]
     for r, f in zip(restarted, fresh):
@@ -138,7 +131,7 @@ def test_finished_frames_give_the_events_and_the_same_dream(voxel_ckpt):
             for _ in range(5)]
     out = {}
     for events in ("finished", "denoising"):
-        sim = WorldSimulator(model, 2, events=events)
+        sim = WorldSimulator(model, 2, DreamConfig(events=events))
         sim.reset(np.stack([frames[:ctx], frames[5:5 + ctx]]),
                   np.stack([actions[:ctx - 1], actions[5:5 + ctx - 1]]), seeds=[3, 4])
         calls = []  # (reward, termination logit) of every network pass
@@ -158,8 +151,8 @@ def test_finished_frames_give_the_events_and_the_same_dream(voxel_ckpt):
     # and the readings differ: the last denoising pass sees a half-formed frame
     assert not torch.allclose(torch.stack([f[1] for f in finished]),
                               torch.stack([d[1] for d in denoising]), atol=1e-3)
-    with pytest.raises(ValueError, match="events"):
-        WorldSimulator(model, 1, events="later")
+    with pytest.raises(ValueError, match="events must be one of finished, denoising"):
+        WorldSimulator(model, 1, DreamConfig(events="later"))
 
 
 def three_noop_frames(model, **settings) -> tuple[torch.Tensor, WorldSimulator]:
@@ -168,7 +161,7 @@ def three_noop_frames(model, **settings) -> tuple[torch.Tensor, WorldSimulator]:
     frames, actions = teacher_play("voxel", 8, seed=4)
     ctx = model.cfg.dynamics.context
     act = torch.from_numpy(np.stack([NOOP]))
-    sim = WorldSimulator(model, 1, **settings)
+    sim = WorldSimulator(model, 1, DreamConfig(**settings))
     sim.reset(frames[None, :ctx], actions[None, :ctx - 1], seeds=[5])
     return torch.stack([sim.step(act)[0][0] for _ in range(3)]).float(), sim
 

@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 import torch
 
+from worldsim.training import migrate as M
 from worldsim.training import train as T
 from worldsim.checkpoint import load_model
 from worldsim.config import ModelConfig, preset
+from worldsim.dream_config import DreamConfig
 from worldsim.model.editor import (editor_loss, fit_action_motion, hard_st, quantize, to_float,
                              to_uint8, warp)
 from worldsim.model.world import WorldModel
@@ -27,7 +29,7 @@ def test_untrained_model_keeps_a_still_scene_identical_for_100_steps(name, preci
     model = WorldModel(preset(name, world="voxel"))
     K = model.cfg.dynamics.context
     start = _frames(1, 2)  # two scenes, each still (its context frames all alike)
-    sim = WorldSimulator(model, batch_size=2, precision=precision)
+    sim = WorldSimulator(model, batch_size=2, config=DreamConfig(precision=precision))
     sim.reset(start[:, None].repeat(1, K, 1, 1, 1), torch.zeros(2, K - 1, 8, dtype=torch.long),
               seeds=[0, 1])
     noop = torch.tensor([[1, 1, 0, 4, 4, 0, 0, 0]] * 2)
@@ -188,24 +190,71 @@ def test_edit_preset_trains_resumes_exactly_and_loads(voxel_episodes, tmp_path):
     for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
         assert torch.equal(x, y), name
     assert (straight / "samples" / "rollout_final.mp4").stat().st_size > 0
-    # a copy-and-edit model has no autoencoder to give new dynamics to
-    assert T.main(args(straight, "--new-dynamics")) == 2
+    # a copy-and-edit model has no autoencoder to give new dynamics to, nor steering
+    for change in (["--new-dynamics", "tiny"], ["--steer-kernel", "3"]):
+        assert M.main([str(straight), "--out", str(tmp_path / "new"), *change]) == 2
+    assert not (tmp_path / "new").exists()
     # nor a use for the latent dynamics' options, refused before anything is written
     assert T.main(args(tmp_path / "other", "--action-dropout", "0.1")) == 2
     assert not (tmp_path / "other").exists()
+
+
+def test_migrate_grows_an_editors_reward_classes_and_init_trains_it_on(voxel_episodes,
+                                                                       tmp_path):
+    paid, hurt = tmp_path / "paid", tmp_path / "hurt"
+    for folder, reward in ((paid, 1.0), (hurt, -0.9)):  # the episodes, one step paying
+        folder.mkdir()
+        for i, f in enumerate(sorted(voxel_episodes.glob("ep_*.npz"))):
+            with np.load(f) as ep:
+                ep = dict(ep)
+            if i == 0:
+                ep["rewards"][3] = reward
+            np.savez_compressed(folder / f.name, **ep)
+
+    def args(data, out, *extra):
+        return ["--data", *map(str, data), "--out", str(out), "--preset", "edit-tiny",
+                "--threads", "1", "--steps", "4", *extra]
+
+    run = tmp_path / "run"
+    assert T.main(args([paid], run)) == 0
+    before, _ = load_model(run / "model")
+    assert before.is_editor and before.cfg.dynamics.reward_values == (0.0, 1.0)
+    # resumed on play with a reward its head does not know: refused; migrate grows it
+    assert T.main(args([paid, hurt], run, "--steps", "6")) == 2
+    grown = tmp_path / "grown"
+    assert M.main([str(run / "model"), "--out", str(grown), "--data", str(paid), str(hurt)]) == 0
+    model, meta = load_model(grown)
+    assert model.cfg.dynamics.reward_values == (-0.9, 0.0, 1.0)
+    assert model.cfg.dynamics.reward_classes == 3
+    assert meta["changes"] == ["reward classes 2 -> 3 (new: [-0.9]) at done step 4"]
+    changed = [n for n, p in before.state_dict().items()
+            if "events.reward" not in n and not torch.equal(p, model.state_dict()[n])]
+    assert changed == []  # all but the reward head is kept
+    assert T.main(args([paid, hurt], tmp_path / "tuned", "--init", str(grown),
+                       "--steps", "6")) == 0
+    model, meta = load_model(tmp_path / "tuned" / "model")
+    assert (meta["phase"], meta["step"]) == ("done", 6) and meta["init"] == str(grown)
+    # a new run from the old model on that play grows the head as it starts (building a
+    # model for new play, as the motion table is fitted to it), and says so
+    assert T.main(args([paid, hurt], tmp_path / "init", "--init", str(run / "model"),
+                       "--steps", "6")) == 0
+    model, meta = load_model(tmp_path / "init" / "model")
+    assert model.cfg.dynamics.reward_values == (-0.9, 0.0, 1.0)
+    assert meta["changes"][-1] == "reward classes 2 -> 3 (new: [-0.9]) at dynamics step 4"
 
 
 @pytest.mark.slow
 def test_bundled_voxel_dream_holds_a_still_scene_for_100_no_op_steps():
     """Still scenes made in the real game (random steps, then standing until the picture
     settles): the bundled dream, given no-op actions, stays above 35 dB for 100 steps."""
-    from demos.evaluate import hold_still
+    from demos.model_eval import facts_for
     from envs.dream import bundled_checkpoint
+    from worldsim.evaluation.hold import hold_still
 
     model, _ = load_model(bundled_checkpoint("voxel"))
     if not model.is_editor:
         pytest.skip("the bundled VoxelWorld model is not a copy-and-edit model")
-    held = hold_still(model, "voxel", starts=4, steps=100, seed=5, device="cpu")
+    held = hold_still(model, facts_for(model), starts=4, steps=100, seed=5, device="cpu")
     assert held["still_share"] == 1.0  # the game itself kept every scene
     worst = min(step["still_psnr"] for step in held["curve"].values())
     assert worst > 35.0, worst

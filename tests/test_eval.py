@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from demos.collect import collect
-from demos.evaluate import main as evaluate
+from demos.model_eval import main as evaluate
 from worldsim.evaluation.metrics import psnr, ssim
 
 from dreams import head_layer, make_dream_checkpoint
@@ -79,7 +79,7 @@ def test_eval_writes_a_report(tmp_path, capsys):
 
 
 def test_frame_statistics():
-    from demos.evaluate import frame_statistics
+    from worldsim.evaluation.long import frame_statistics
 
     flat = np.full((1, 16, 16, 3), 100, np.uint8)
     stripes = flat.copy()
@@ -105,7 +105,8 @@ def test_the_heads_section_reads_the_reward_head_itself(tmp_path):
     output's, so a head that always says 0.3 has an error of 0.3, not 0. Its events are
     the dream's: a head that says 0.7 finds every log (and a false one wherever there is
     none)."""
-    from demos.evaluate import heads, teacher_forced
+    from worldsim.evaluation.dreams import teacher_forced
+    from worldsim.evaluation.heads import heads
     from worldsim.checkpoint import load_model
     from worldsim.data import WindowDataset
     from worldsim.export import export

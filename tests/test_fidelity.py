@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from demos.evaluate import fidelity, scene_mask
+from envs.facts import crafter_facts, voxel_facts
+from worldsim.evaluation.fidelity import fidelity
 from worldsim.evaluation.metrics import (PSNR_CAP, changed_pixels, edge_energy, global_shift, psnr_of_mse,
                               unchanged_frames)
 
@@ -77,7 +78,7 @@ def test_a_real_turn_shifts_the_picture_by_its_bin():
     never moves) is masked so it cannot pull every reading to 0."""
     from envs.voxel.actions import NO_TURN, TURN_BINS, make_action
 
-    valid = scene_mask("voxel", 64)
+    valid = voxel_facts(64).scene
     medians = []
     for b in range(len(TURN_BINS)):
         shifts = []
@@ -93,9 +94,9 @@ def test_a_real_turn_shifts_the_picture_by_its_bin():
 
 
 def test_hud_following_counts_items_invented_and_missed():
-    from demos.evaluate import hud_following
+    from worldsim.evaluation.hud import hud_following
 
-    hud = ~scene_mask("crafter", 64)
+    hud = crafter_facts(64).hud
     real = np.full((3, 5, 64, 64, 3), 60, np.uint8)
     dream = real.copy()
     dream[0, -1, 52:59, 10:17] = 255  # rollout 0: the dream draws an item the game never gave
@@ -108,10 +109,9 @@ def test_hud_following_counts_items_invented_and_missed():
 
 
 def test_crafter_shift_mask_leaves_out_the_player_and_the_inventory():
-    from demos.evaluate import shift_mask
     from envs.crafter import player_tile, world_region
 
-    valid = shift_mask("crafter", 64)
+    valid = crafter_facts(64).shift
     assert not valid[player_tile(64)].any() and not valid[52:].any()
     rows, cols = world_region(64)
     assert valid[rows, cols].sum() == 49 * 63 - 7 * 7

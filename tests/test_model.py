@@ -259,14 +259,15 @@ def test_action_guidance_pushes_frames_along_their_action(tiny):
 
 def test_simulator_refuses_guidance_the_model_never_learned(tiny):
     from worldsim.model.world import WorldModel
+    from worldsim.dream_config import DreamConfig
     from worldsim.simulator import WorldSimulator
     model = WorldModel(preset("tiny"))
     with pytest.raises(ValueError, match="action dropout"):
-        WorldSimulator(model, action_guidance=2.0)
+        WorldSimulator(model, config=DreamConfig(action_guidance=2.0))
     model.cfg.flow.action_dropout = 0.1
-    assert WorldSimulator(model, action_guidance=2.0).action_guidance == 2.0
+    assert WorldSimulator(model, config=DreamConfig(action_guidance=2.0)).action_guidance == 2.0
     with pytest.raises(ValueError, match="action_guidance"):
-        WorldSimulator(model, action_guidance=-1.0)
+        WorldSimulator(model, config=DreamConfig(action_guidance=-1.0))
 
 
 def test_steered_convolution_starts_as_nothing_and_can_move_the_picture():

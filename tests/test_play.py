@@ -173,7 +173,7 @@ def test_cli_play_without_a_model_says_what_to_do(tmp_path):
     assert "--real" in result.stderr
 
 
-@pytest.mark.parametrize("events", [[], ["--events", "finished"]])
+@pytest.mark.parametrize("events", [[], ["--dream-set", "events=finished"]])
 def test_cli_play_dreams_a_checkpoint(tmp_path, events):
     from dreams import make_dream_checkpoint
 

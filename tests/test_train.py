@@ -11,8 +11,12 @@ import pytest
 import torch
 
 from demos.collect import collect
+from worldsim.training import migrate as M
 from worldsim.training import train as T
+from worldsim.training.samples import psnr
+from worldsim.training.settings import DEFAULTS
 from worldsim.checkpoint import load_model
+from worldsim.model.dynamics import classes_for
 
 torch.set_num_threads(1)
 
@@ -74,36 +78,72 @@ def test_resumed_run_can_change_its_loss_and_says_so(data, tmp_path):
     assert T.main(_args(data, out, "--action-dropout", "1")) == 2
 
 
-def test_resumed_run_can_add_steered_convolutions_and_keeps_its_optimizer(data, tmp_path):
-    from worldsim.checkpoint import load_training_state
+def _files(folder):
+    return {f.name: f.read_bytes() for f in sorted(folder.iterdir())}
+
+
+def test_resuming_never_changes_the_architecture(data, tmp_path, capsys):
+    out = tmp_path / "run"
+    T.main(_args(data, out, "--steer-kernel", "0", "--ae-steps", "5", "--stop-after", "10"))
+    saved = _files(out / "model")
+    capsys.readouterr()
+    assert T.main(_args(data, out, "--ae-steps", "5", "--steer-kernel", "3")) == 2
+    said = capsys.readouterr().err
+    assert "worldsim migrate" in said and "--steer-kernel 3" in said, said
+    assert _files(out / "model") == saved  # refused before anything was written
+    # the flags that moved to migrate name it instead of failing as unknown ones
+    for flag in ("--new-dynamics", "--action-kernels", "--event-heads=linear"):
+        with pytest.raises(SystemExit) as exit_:
+            T.main(_args(data, out, flag))
+        assert exit_.value.code == 2
+        assert "worldsim migrate" in capsys.readouterr().err
+    assert T.main(_args(data, out, "--ae-steps", "5", "--steer-kernel", "0",
+                        "--stop-after", "12")) == 0  # the model's own size: no change
+    assert load_model(out / "model")[0].cfg.dynamics.steer_kernel == 0
+
+
+def test_migrate_adds_steered_convolutions_as_a_new_checkpoint(data, tmp_path):
     out = tmp_path / "run"
     T.main(_args(data, out, "--steer-kernel", "0", "--ae-steps", "5", "--stop-after", "10"))
     before, _ = load_model(out / "model")
     assert before.cfg.dynamics.steer_kernel == 0
-    model, added = T.add_steering(before, 3)
+    model, added = M.add_steering(before, 3)
     assert added and all(".steer." in n for n in added)
     # the new convolutions start as nothing: the grown model predicts what the old one did
     x, levels = torch.randn(2, 3, 4, 16, 16), torch.rand(2, 3)
     actions = torch.randint(0, 2, (2, 3, 8))
     assert torch.equal(before.dynamics(x, levels, actions)[0], model.dynamics(x, levels, actions)[0])
-    assert T.main(_args(data, out, "--ae-steps", "5", "--steer-kernel", "3",
-                        "--stop-after", "15")) == 0
-    model, meta = load_model(out / "model")
+    saved = _files(out / "model")
+    grown = tmp_path / "grown" / "model"
+    assert M.main([str(out), "--out", str(grown), "--steer-kernel", "3"]) == 0
+    assert _files(out / "model") == saved  # the old checkpoint is as it was
+    model, meta = load_model(grown)
     assert model.cfg.dynamics.steer_kernel == 3
+    assert (meta["phase"], meta["step"]) == ("dynamics", 10)
     assert meta["changes"] == ["steer_kernel 0 -> 3 at dynamics step 10"]
-    # the old parameters kept their Adam moments; the new ones have theirs now too
-    opt = torch.optim.AdamW(model.parameters())
-    load_training_state(out / "model", opt)
-    assert len(opt.state) == len(list(model.parameters()))
-    assert T.main(_args(data, out, "--ae-steps", "5", "--steer-kernel", "5")) == 2  # no resizing
+    assert not (grown / "training.json").exists() and (grown / "starts.safetensors").exists()
+    # trained on from its step, with a fresh optimizer, and the record says so
+    assert T.main(_args(data, grown.parent, "--ae-steps", "5", "--stop-after", "15")) == 0
+    model, meta = load_model(grown)
+    assert meta["step"] == 15 and model.cfg.dynamics.steer_kernel == 3
+    assert meta["changes"] == [
+        "steer_kernel 0 -> 3 at dynamics step 10",
+        f"weights from {grown} (float32), fresh optimizer at dynamics step 10"]
+    # no resizing, no overwriting, nothing to do: refused
+    assert M.main([str(grown), "--out", str(tmp_path / "x"), "--steer-kernel", "5"]) == 2
+    assert M.main([str(grown), "--out", str(out / "model"), "--action-kernels"]) == 2
+    assert M.main([str(grown), "--out", str(tmp_path / "x"), "--steer-kernel", "3"]) == 2
+    assert not (tmp_path / "x").exists()
     # the action kernels too, the same way
     assert not model.cfg.dynamics.action_kernels
-    grown, added = T.add_steering(model, action_kernels=True)
+    kernels, added = M.add_steering(model, action_kernels=True)
     assert added and all(".steer.table." in n for n in added)
-    assert torch.equal(model.dynamics(x, levels, actions)[0], grown.dynamics(x, levels, actions)[0])
-    assert T.add_steering(grown, 3, action_kernels=True) == (grown, [])
-    assert T.main(_args(data, out, "--ae-steps", "5", "--action-kernels", "--stop-after", "20")) == 0
-    model, meta = load_model(out / "model")
+    assert torch.equal(model.dynamics(x, levels, actions)[0],
+                       kernels.dynamics(x, levels, actions)[0])
+    assert M.add_steering(kernels, 3, action_kernels=True) == (kernels, [])
+    from demos.cli import main as worldsim  # the command, as it is typed
+    assert worldsim(["migrate", str(grown), "--out", str(tmp_path / "k"), "--action-kernels"]) == 0
+    model, meta = load_model(tmp_path / "k")
     assert model.cfg.dynamics.action_kernels
     assert meta["changes"][-1] == "action_kernels added at dynamics step 15"
 
@@ -181,9 +221,9 @@ def test_overfit_model_predicts_held_transitions(tmp_path):
             roll.reset(ae.encode(ae.to_float(frames[None, :2])), led)
             z, _, _ = roll.step(actions[None, 1])
             truth = frames[2]
-            pred.append(T.psnr(ae.to_uint8(ae.decode(z))[0], truth))
-            copy.append(T.psnr(frames[1], truth))
-            recon.append(T.psnr(ae.to_uint8(ae(ae.to_float(truth[None])))[0], truth))
+            pred.append(psnr(ae.to_uint8(ae.decode(z))[0], truth))
+            copy.append(psnr(frames[1], truth))
+            recon.append(psnr(ae.to_uint8(ae(ae.to_float(truth[None])))[0], truth))
     pred, copy, recon = map(np.array, (pred, copy, recon))
     assert len(pred) >= 10
     assert pred.mean() > 15.5 and pred.mean() > copy.mean() + 1.5
@@ -215,35 +255,40 @@ def test_rollout_video_falls_back_to_gif_without_moviepy(tmp_path, monkeypatch):
 
 
 def test_new_dynamics_keeps_the_autoencoder_and_starts_the_dynamics_over(data, tmp_path):
-    out = tmp_path / "run"
+    out, fresh = tmp_path / "run", tmp_path / "fresh"
     assert T.main(_args(data, out, "--ae-steps", "3", "--steer-kernel", "0",
                         "--stop-after", "2")) == 0
     # still in the autoencoder phase: nothing to keep yet
-    assert T.main(_args(data, out, "--ae-steps", "3", "--new-dynamics")) == 2
+    assert M.main([str(out / "model"), "--out", str(fresh / "model"),
+                   "--new-dynamics", "tiny"]) == 2
     assert T.main(_args(data, out, "--ae-steps", "3", "--stop-after", "12")) == 0
     before, meta = load_model(out / "model")
     assert meta["phase"] == "dynamics" and meta["step"] == 12
     assert not before.cfg.dynamics.steer_kernel
-    assert T.main(_args(data, out, "--ae-steps", "3", "--new-dynamics",
-                        "--stop-after", "4")) == 0
-    model, meta = load_model(out / "model")
-    assert meta["phase"] == "dynamics" and meta["step"] == 4
+    assert M.main([str(out / "model"), "--out", str(fresh / "model"),
+                   "--new-dynamics", "tiny"]) == 0
+    model, meta = load_model(fresh / "model")
+    assert (meta["phase"], meta["step"]) == ("dynamics", 0)
     assert model.cfg.dynamics.steer_kernel and model.cfg.dynamics.action_kernels  # the preset's
-    assert meta["changes"][-1] == ("dynamics started anew (tiny preset) after dynamics "
-                                   "step 12 at dynamics step 0")
+    assert meta["changes"] == ["dynamics started anew (tiny preset) at dynamics step 12"]
+    assert T.main(_args(data, fresh, "--ae-steps", "3", "--stop-after", "4")) == 0
+    model, meta = load_model(fresh / "model")
+    assert (meta["phase"], meta["step"]) == ("dynamics", 4)
+    assert meta["changes"][-1].endswith("fresh optimizer at dynamics step 0")
     for (name, a), b in zip(before.autoencoder.state_dict().items(),
                             model.autoencoder.state_dict().values()):
         assert torch.equal(a, b), name
 
 
-def test_event_heads_replace_a_resumed_models_heads_and_keep_the_rest(data, tmp_path):
+def test_event_heads_replace_a_models_heads_and_keep_the_rest(data, tmp_path):
     out = tmp_path / "run"
-    assert T.main(_args(data, out, "--ae-steps", "3", "--event-heads", "linear",
-                        "--stop-after", "8")) == 0
-    before, meta = load_model(out / "model")
+    assert T.main(_args(data, out, "--ae-steps", "3", "--stop-after", "8")) == 0
+    linear = tmp_path / "linear" / "model"
+    assert M.main([str(out), "--out", str(linear), "--event-heads", "linear"]) == 0
+    before, meta = load_model(linear)
     assert before.cfg.dynamics.event_heads == "linear" and meta["step"] == 8
     # new heads classifying into two rewards; the velocity is what it was
-    grown, added = T.replace_event_heads(before, "attention", (0.0, 1.0))
+    grown, added = M.replace_event_heads(before, "attention", (0.0, 1.0))
     assert grown.cfg.dynamics.reward_classes == 2 and added
     assert all(n.startswith("dynamics.events.") for n in added)
     K = before.cfg.dynamics.context + 1
@@ -255,13 +300,15 @@ def test_event_heads_replace_a_resumed_models_heads_and_keep_the_rest(data, tmp_
         v0, _, _, _ = before.dynamics(x, levels, acts)
         v1, reward, _, _ = grown.dynamics(x, levels, acts)
     assert torch.equal(v0, v1) and reward.shape == (2, K, 2)
-    # through the CLI: training goes on with the new heads, and the record says when
-    assert T.main(_args(data, out, "--ae-steps", "3", "--event-heads", "attention",
-                        "--stop-after", "12")) == 0
-    model, meta = load_model(out / "model")
+    # through the command: a new checkpoint with the new heads, trained on from its step
+    back = tmp_path / "back" / "model"
+    assert M.main([str(linear), "--out", str(back), "--event-heads", "attention"]) == 0
+    assert T.main(_args(data, back.parent, "--ae-steps", "3", "--stop-after", "12")) == 0
+    model, meta = load_model(back)
     assert meta["step"] == 12 and model.cfg.dynamics.event_heads == "attention"
-    assert model.cfg.dynamics.reward_classes == T.classes_for(model.cfg.dynamics.reward_values)
-    assert meta["changes"][-1] == "event_heads linear -> attention at dynamics step 8"
+    assert model.cfg.dynamics.reward_classes == classes_for(model.cfg.dynamics.reward_values)
+    assert meta["changes"][:2] == ["event_heads attention -> linear at dynamics step 8",
+                                   "event_heads linear -> attention at dynamics step 8"]
     for (name, a), b in zip(before.autoencoder.state_dict().items(),
                             model.autoencoder.state_dict().values()):
         assert torch.equal(a, b), name
@@ -278,7 +325,7 @@ def test_event_share_out_of_range_is_refused_and_recorded_otherwise(data, tmp_pa
     meta = load_model(out / "model")[1]
     assert meta["event_share"] == 0.125
     assert meta["changes"][-1] == "event_share 0.5 -> 0.125 at dynamics step 3"
-    assert T.DEFAULTS["tiny"].event_share == 0.125  # the preset's default is untouched
+    assert DEFAULTS["tiny"].event_share == 0.125  # the preset's default is untouched
 
 
 def test_init_fine_tunes_an_exported_model_from_its_step(data, tmp_path):
@@ -329,7 +376,7 @@ def _with_reward(src, dst, reward):
     return dst
 
 
-def test_new_rewards_in_the_data_grow_a_classifying_head(data, tmp_path):
+def test_new_rewards_in_the_data_grow_a_classifying_head(data, tmp_path, capsys):
     paid = _with_reward(data, tmp_path / "paid", 1.0)
     out = tmp_path / "run"
     assert T.main(_args(paid, out, "--ae-steps", "2", "--steps", "4")) == 0
@@ -337,7 +384,7 @@ def test_new_rewards_in_the_data_grow_a_classifying_head(data, tmp_path):
     known = before.cfg.dynamics.reward_values
     assert known == (0.0, 1.0) and before.cfg.dynamics.reward_classes == 2
     values = (-0.9, 0.0, 1.0)
-    grown, names = T.grow_reward_classes(before, values)
+    grown, names = M.grow_reward_classes(before, values)
     assert grown.cfg.dynamics.reward_values == values and names
     x = torch.randn(2, 3, grown.dynamics.tokens, grown.cfg.dynamics.dim)
     with torch.no_grad():
@@ -345,18 +392,24 @@ def test_new_rewards_in_the_data_grow_a_classifying_head(data, tmp_path):
         new_logits, _ = grown.dynamics.events(x)
     assert torch.allclose(new_logits[..., 1:], old_logits)  # the old classes read as before
     assert (new_logits[..., 0] == -10).all()  # the new one starts unlikely
-    # through the CLI: play with a reward the head has not seen grows it, and says so
+    # resuming on play with a reward the head has not seen is refused: growing it is a
+    # migration, a new checkpoint
     hurt = _with_reward(data, tmp_path / "hurt", -0.9)
-    assert T.main(["--data", str(paid), str(hurt), "--out", str(out), "--preset", "tiny",
-                   "--threads", "1", "--ae-steps", "2", "--steps", "6"]) == 0
-    model, meta = load_model(out / "model")
+    both = ["--data", str(paid), str(hurt), "--preset", "tiny", "--threads", "1",
+            "--ae-steps", "2", "--steps", "6"]
+    capsys.readouterr()
+    assert T.main(both + ["--out", str(out)]) == 2
+    assert "worldsim migrate" in capsys.readouterr().err
+    more = tmp_path / "more" / "model"
+    assert M.main([str(out), "--out", str(more), "--data", str(paid), str(hurt)]) == 0
+    assert T.main(both + ["--out", str(more.parent)]) == 0
+    model, meta = load_model(more)
     assert model.cfg.dynamics.reward_values == values and meta["step"] == 6
-    assert meta["changes"][-1] == "reward classes 2 -> 3 (new: [-0.9]) at dynamics step 4"
+    assert meta["changes"][0] == "reward classes 2 -> 3 (new: [-0.9]) at done step 4"
     # play without some of the head's rewards: the head keeps its classes
-    assert T.main(_args(data, out, "--ae-steps", "2", "--steps", "7")) == 0
-    model, meta = load_model(out / "model")
+    assert T.main(_args(data, more.parent, "--ae-steps", "2", "--steps", "7")) == 0
+    model, meta = load_model(more)
     assert model.cfg.dynamics.reward_values == values and meta["step"] == 7
-    assert meta["changes"][-1].startswith("reward classes 2 -> 3")
 
 
 def test_minutes_stops_a_run_with_a_checkpoint_and_the_same_command_goes_on(data, tmp_path,

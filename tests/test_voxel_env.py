@@ -157,6 +157,8 @@ def test_list_action_accepted():
 def test_bad_constructor_arguments():
     with pytest.raises(ValueError, match="size"):
         VoxelWorldEnv(size=8)
+    with pytest.raises(ValueError, match="at least 64"):
+        VoxelWorldEnv(size=32)  # the hotbar would not fit
     with pytest.raises(ValueError, match="render_mode"):
         VoxelWorldEnv(render_mode="ascii")
     with pytest.raises(RuntimeError, match="reset"):

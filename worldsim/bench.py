@@ -14,6 +14,7 @@ import torch
 
 from worldsim.config import PRESETS, preset
 from worldsim.device import DeviceError, check_device
+from worldsim.dream_config import DreamConfig
 from worldsim.model.world import WorldModel
 from worldsim.simulator import WorldSimulator, cpu_bf16
 
@@ -28,8 +29,9 @@ def time_frames(model: WorldModel, batch: int, frames: int, dtype, device) -> fl
     (``events="denoising"``: a latent model's reward read from its last denoising pass)."""
     cfg = model.cfg
     S, ctx, nvec = model.image_size, cfg.dynamics.context, cfg.dynamics.action_nvec
-    sim = WorldSimulator(model, batch_size=batch, device=device, events="denoising",
-                         precision="bf16" if dtype == torch.bfloat16 else "fp32")
+    sim = WorldSimulator(model, batch, DreamConfig(
+        device=str(device), events="denoising",
+        precision="bf16" if dtype == torch.bfloat16 else "fp32"))
     g = torch.Generator().manual_seed(0)
     sim.reset(torch.randint(0, 256, (batch, ctx, S, S, 3), dtype=torch.uint8, generator=g),
               torch.zeros(batch, ctx - 1, len(nvec), dtype=torch.long), seeds=range(batch))
@@ -46,14 +48,18 @@ def time_frames(model: WorldModel, batch: int, frames: int, dtype, device) -> fl
     return (time.perf_counter() - start) / frames
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="worldsim bench", description=__doc__.split("\n\n")[0])
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="worldsim bench", description=__doc__.split("\n\n")[0].replace("``", "`"))
     p.add_argument("--presets", nargs="+", default=["edit-det", "edit", "cpu"], choices=sorted(PRESETS))
     p.add_argument("--batches", nargs="+", type=int, default=[1, 8, 32])
     p.add_argument("--frames", type=int, default=20, help="timed frames per figure")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=2)
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         device = check_device(args.device)
     except DeviceError as exc:

@@ -192,16 +192,30 @@ class WindowDataset:
         self.context, self.chunk = context, chunk
         self.length = context + chunk
         self.skipped: list[tuple[Path, str]] = []
-        episodes: list[Episode] = []
-        reference: dict[str, Any] | None = None
-        if world is not None or size is not None:
-            reference = {"world": world, "size": size}
+        reference = {"world": world, "size": size} if world is not None or size is not None \
+            else None
         files = [path for f in self.folders for path in episode_files(f)]
+        episodes, self.meta = self._load(files, reference)
+        episodes = [ep for ep in episodes if ep.steps + 1 >= self.length]
+        if not episodes:
+            raise ValueError(f"{self.folder}: no usable episode with at least {self.length} "
+                             f"frames among {len(files)} files")
+        self._index(np.concatenate([e.frames for e in episodes]),  # (N, H, W, 3)
+                    np.concatenate([e.actions for e in episodes]),  # (N - E, A)
+                    np.concatenate([e.rewards for e in episodes]),
+                    np.concatenate([e.terminated for e in episodes]),
+                    np.array([e.steps for e in episodes]))
+
+    def _load(self, files: list[Path], reference: dict[str, Any] | None):
+        """The readable episodes of ``files`` (corrupt ones warned about and listed in
+        ``skipped``) and the dataset's meta: ``reference``, completed by the first episode,
+        which every other must match in world, size and action space."""
+        episodes: list[Episode] = []
         for path in files:
             try:
                 ep = load_episode(path)
             except EpisodeError as exc:
-                warnings.warn(f"skipping {exc}", stacklevel=2)
+                warnings.warn(f"skipping {exc}", stacklevel=3)
                 self.skipped.append((path, str(exc)))
                 continue
             meta = dict(ep.meta, size=int(ep.frames.shape[1]))
@@ -218,28 +232,55 @@ class WindowDataset:
             for key, value in meta.items():  # what the caller left open, the first episode sets
                 if reference.get(key) is None:
                     reference[key] = value
-            if ep.steps + 1 >= self.length:
-                episodes.append(ep)
-        if not episodes:
-            raise ValueError(f"{self.folder}: no usable episode with at least {self.length} "
-                             f"frames among {len(files)} files")
-        self.meta = reference
-        self.frames = np.concatenate([e.frames for e in episodes])  # (N, H, W, 3)
-        self.actions = np.concatenate([e.actions for e in episodes])  # (N - E, A)
-        self.rewards = np.concatenate([e.rewards for e in episodes])
-        self.terminated = np.concatenate([e.terminated for e in episodes])
-        frame_starts = np.cumsum([0] + [e.steps + 1 for e in episodes])[:-1]
-        action_starts = np.cumsum([0] + [e.steps for e in episodes])[:-1]
-        per_episode = [e.steps + 2 - self.length for e in episodes]  # windows per episode
+            episodes.append(ep)
+        return episodes, reference
+
+    def _index(self, frames, actions, rewards, terminated, steps: np.ndarray) -> None:
+        """Hold the episodes (concatenated, with ``steps`` transitions each) and index every
+        window of ``length`` frames in them."""
+        self.frames, self.actions, self.rewards, self.terminated = frames, actions, rewards, \
+            terminated
+        frame_starts = np.cumsum(np.concatenate([[0], steps + 1]))[:-1]
+        action_starts = np.cumsum(np.concatenate([[0], steps]))[:-1]
+        per_episode = steps + 2 - self.length  # windows per episode
         offsets = np.concatenate([np.arange(n) for n in per_episode])
-        which = np.repeat(np.arange(len(episodes)), per_episode)
+        which = np.repeat(np.arange(len(steps)), per_episode)
         self._frame0 = frame_starts[which] + offsets  # first frame of each window
         self._action0 = action_starts[which] + offsets  # first action of each window
-        self.episodes = len(episodes)
+        self.episodes = len(steps)
         self._episode_frame0 = frame_starts
         self._episode_action0 = action_starts
-        self._episode_steps = np.array([e.steps for e in episodes])
+        self._episode_steps = steps
         self._events = None  # windows whose last transition is an event (event_windows)
+
+    def windows(self, context: int, chunk: int = 1) -> "WindowDataset":
+        """The same episodes in windows of ``context + chunk`` frames, without reading them
+        again: as ``WindowDataset(self.folders, context, chunk)`` when every episode of that
+        length is here (this dataset's windows are no longer). The arrays are shared when
+        every episode is long enough, else the long enough ones are copied out."""
+        if context < 1 or chunk < 1:
+            raise ValueError(f"context and chunk must be at least 1, got {context}, {chunk}")
+        if context + chunk < self.length:
+            raise ValueError(f"windows of {context + chunk} frames from a dataset of "
+                             f"{self.length}-frame windows (it left out shorter episodes)")
+        view = object.__new__(WindowDataset)
+        view.__dict__.update(folders=self.folders, folder=self.folder, context=context,
+                             chunk=chunk, length=context + chunk, skipped=self.skipped,
+                             meta=self.meta)
+        keep = np.flatnonzero(self._episode_steps + 1 >= view.length)
+        if not len(keep):
+            raise ValueError(f"{self.folder}: no usable episode with at least {view.length} "
+                             f"frames among the {self.episodes} loaded")
+        arrays = (self.frames, self.actions, self.rewards, self.terminated)
+        if len(keep) < self.episodes:
+            f0, a0, n = (x[keep] for x in (self._episode_frame0, self._episode_action0,
+                                           self._episode_steps))
+            spans = [(np.arange(f, f + k + 1), np.arange(a, a + k)) for f, a, k in zip(f0, a0, n)]
+            frames = np.concatenate([f for f, _ in spans])
+            acts = np.concatenate([a for _, a in spans])
+            arrays = (self.frames[frames],) + tuple(x[acts] for x in arrays[1:])
+        view._index(*arrays, self._episode_steps[keep])
+        return view
 
     def __len__(self) -> int:
         return len(self._frame0)

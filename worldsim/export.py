@@ -95,8 +95,8 @@ def export(checkpoint, out, dtype: str = "float16", sampling_steps: int | None =
     return out
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="worldsim export", description=__doc__.split("\n\n")[0])
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="worldsim export", description=__doc__.split("\n\n")[0].replace("``", "`"))
     p.add_argument("--checkpoint", required=True, help="model folder (RUN/model)")
     p.add_argument("--out", required=True, help="folder to write")
     p.add_argument("--dtype", default="float16", choices=sorted(DTYPES))
@@ -119,7 +119,11 @@ def main(argv=None) -> int:
                         "(default: the one the checkpoint records)")
     p.add_argument("--note", action="append", default=[], metavar="KEY=TEXT",
                    help="add KEY=TEXT to the model's meta (how it was trained); repeatable")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     notes = {}
     for item in args.note:
         key, sep, text = item.partition("=")

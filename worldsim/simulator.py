@@ -2,7 +2,7 @@
 
 The batched tensor runtime under the Gymnasium envs (``envs/dream.py``), usable alone:
 
-    sim = WorldSimulator(model, batch_size=256, device="cuda")
+    sim = WorldSimulator(model, batch_size=256, config=DreamConfig(device="cuda"))
     frames = sim.reset(context_frames, context_actions, seeds=range(256))  # (B, H, W, 3) uint8
     frames, rewards, terminated, p_end = sim.step(actions)               # actions (B, A)
 
@@ -14,9 +14,10 @@ seed (:class:`worldsim.model.sampler.KeyedNoise`), so a dream is the same alone 
 and ``reset(..., rows=...)`` restarts some dreams while the rest go on. Memory is fixed:
 the rollout keeps ``context`` frames of keys and values per dream, however long it runs.
 
-``events`` says where the reward and termination come from. ``"finished"`` (the default)
-reads them from each finished frame, in a pass of its own, so they judge what the dream
-shows; ``"denoising"`` reads them from the last denoising pass, which sees the new frame
+How the dreams run (device, sampler settings, precision, ...) is one
+:class:`worldsim.dream_config.DreamConfig`. Its ``events`` says where the reward and
+termination come from. ``"finished"`` (the default) reads them from each finished frame,
+in a pass of its own, so they judge what the dream shows; ``"denoising"`` reads them from the last denoising pass, which sees the new frame
 half-formed (with two sampling steps) but saves that pass: one dream step at batch 1 takes
 about 1.3x less time, so the player uses it.
 """
@@ -28,9 +29,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from worldsim.model.world import WorldModel
+from worldsim.device import check_device
+from worldsim.dream_config import DreamConfig, check_guidance_range
 from worldsim.model.editor import EditRollout, to_float, to_uint8
-from worldsim.model.sampler import EVENTS, KeyedNoise, LatentRollout
+from worldsim.model.sampler import KeyedNoise, LatentRollout
+from worldsim.model.world import WorldModel
 
 TERMINATION_THRESHOLD = 0.5  # a dream ends when the termination head's probability passes this
 
@@ -49,9 +52,7 @@ def snap_rewards(raw: torch.Tensor, values) -> torch.Tensor:
 def check_action_guidance(cfg, guidance: float) -> float:
     """``guidance`` as a float if a model of config ``cfg`` can dream with it; else a
     ValueError that says why."""
-    guidance = float(guidance)
-    if not 0.0 <= guidance <= 10.0:
-        raise ValueError(f"action_guidance must be in [0, 10], got {guidance}")
+    guidance = check_guidance_range(guidance)
     if guidance != 1.0 and not cfg.flow.action_dropout:
         raise ValueError("action guidance needs a model trained with action dropout "
                          "(`worldsim train --action-dropout 0.1`); this one never learned "
@@ -64,6 +65,14 @@ def cpu_bf16() -> bool:
     model's batch of 256 dreams then steps 1.6 times as fast as in float32."""
     check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
     return bool(check()) if check is not None else False
+
+
+def _resolve_precision(precision: str, device: torch.device, model: WorldModel) -> str:
+    """``auto`` made ``bf16`` where the chip computes it natively (CUDA, or a CPU with
+    AVX-512 bf16 or AMX for a copy-and-edit model), else ``fp32``."""
+    if precision != "auto":
+        return precision
+    return "bf16" if device.type == "cuda" or (model.is_editor and cpu_bf16()) else "fp32"
 
 
 def _tensor(x, name: str, device, dtype=None) -> torch.Tensor:
@@ -114,42 +123,59 @@ def _compiled(model: WorldModel) -> WorldModel:
 
 
 class WorldSimulator:
-    def __init__(self, model: WorldModel, batch_size: int = 1, device=None,
-                 sampling_steps: int | None = None, context_noise: float | None = None,
-                 precision: str = "auto", snap_rewards: bool = True,
-                 action_guidance: float | None = None, compile: bool = False,
-                 events: str = "finished"):
+    """``batch_size`` dreams of ``model`` run as ``config`` says (a :class:`DreamConfig`;
+    default: on the model's device with the model's own sampler settings)."""
+
+    def __init__(self, model: WorldModel, batch_size: int = 1, config: DreamConfig | None = None):
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        if precision not in ("auto", "fp32", "bf16"):
-            raise ValueError(f"precision must be auto, fp32 or bf16, got {precision!r}")
-        self.device = torch.device(device) if device is not None else \
+        config = DreamConfig.build(config)
+        self.device = check_device(config.device) if config.device is not None else \
             next(model.parameters()).device
-        if precision == "auto":  # bf16 where the chip computes it natively
-            precision = "bf16" if self.device.type == "cuda" or (
-                model.is_editor and cpu_bf16()) else "fp32"
-        self.precision = precision
-        if precision == "bf16":
+        self.precision = _resolve_precision(config.precision, self.device, model)
+        if self.precision == "bf16":
             model = _bf16_weights(model)
-        elif compile:
+        elif config.compile:
             model = copy.deepcopy(model)  # compiling changes the model: the caller's stays as it is
         model = model.to(self.device).eval()
-        self.compiled = bool(compile)
-        self.model = _compiled(model) if compile else model
-        cfg = model.cfg
+        self.compiled = config.compile
+        self.model = _compiled(model) if config.compile else model
         self.batch_size = int(batch_size)
-        self.context = cfg.dynamics.context
-        self.nvec = torch.tensor(cfg.dynamics.action_nvec, dtype=torch.long, device=self.device)
-        self.sampling_steps = int(sampling_steps if sampling_steps is not None
-                                  else cfg.flow.sampling_steps)
-        self.context_noise = float(context_noise if context_noise is not None
-                                   else cfg.flow.context_noise)
-        if not 0.0 <= self.context_noise <= 1.0:
-            raise ValueError(f"context_noise must be in [0, 1], got {self.context_noise}")
-        self.action_guidance = check_action_guidance(
-            cfg, action_guidance if action_guidance is not None else cfg.flow.action_guidance)
-        # rewards are snapped to the training data's values when the model knows them
-        values = cfg.dynamics.reward_values if snap_rewards else None
+        self.context = model.cfg.dynamics.context
+        self.nvec = torch.tensor(model.cfg.dynamics.action_nvec, dtype=torch.long,
+                                 device=self.device)
+        self._settle(model.cfg, config)
+        self._reward_tables(model.cfg, config.snap_rewards)
+        self.noise = KeyedNoise(self.batch_size, self.device)
+        if model.is_editor:  # reward and termination come with the frame's tokens
+            self.rollout = EditRollout(model.editor, self.sampling_steps, self.noise)
+        else:
+            self.rollout = LatentRollout(model.dynamics, self.context, self.sampling_steps,
+                                         self.context_noise, self.noise,
+                                         self.action_guidance, self.events)
+        self.started = False
+
+    def _settle(self, cfg, config: DreamConfig) -> None:
+        """The sampler settings: ``config``'s, or the model's where it leaves them None."""
+        flow = cfg.flow
+        self.config = config.replace(
+            device=str(self.device), precision=self.precision,
+            sampling_steps=flow.sampling_steps if config.sampling_steps is None
+            else config.sampling_steps,
+            context_noise=flow.context_noise if config.context_noise is None
+            else config.context_noise,
+            action_guidance=check_action_guidance(
+                cfg, flow.action_guidance if config.action_guidance is None
+                else config.action_guidance))
+        self.sampling_steps = self.config.sampling_steps
+        self.context_noise = self.config.context_noise
+        self.action_guidance = self.config.action_guidance
+        self.events = self.config.events
+
+    def _reward_tables(self, cfg, snap: bool) -> None:
+        """The values a dream's rewards are snapped to (the training data's, when the model
+        knows them and ``snap``), a classifying head's class values and logit offsets."""
+        values = cfg.dynamics.reward_values if snap else None
         self.reward_values = None if not values else \
             torch.tensor(values, dtype=torch.float32, device=self.device)
         self.raw_rewards = None  # the reward head's output at the last step, before snapping
@@ -160,17 +186,6 @@ class WorldSimulator:
         offsets = cfg.dynamics.reward_logit_offsets
         self.reward_offsets = None if offsets is None else \
             torch.tensor(offsets, dtype=torch.float32, device=self.device)
-        self.noise = KeyedNoise(self.batch_size, self.device)
-        if model.is_editor:  # reward and termination come with the frame's tokens
-            if events not in EVENTS:
-                raise ValueError(f"events must be one of {EVENTS}, got {events!r}")
-            self.rollout = EditRollout(model.editor, self.sampling_steps, self.noise)
-        else:
-            self.rollout = LatentRollout(model.dynamics, self.context, self.sampling_steps,
-                                         self.context_noise, self.noise,
-                                         self.action_guidance, events)
-        self.events = events
-        self.started = False
 
     # ---------------------------------------------------------------- facts
     @property
@@ -274,7 +289,7 @@ class WorldSimulator:
     def step(self, actions):
         """One step of every dream. ``actions``: (B, A) integers.
         Returns frames (B, H, W, 3) uint8, rewards (B,) float32 (snapped to the model's
-        ``reward_values`` unless the simulator was made with ``snap_rewards=False``; the raw
+        ``reward_values`` unless its config has ``snap_rewards=False``; the raw
         head output stays in ``raw_rewards``; a classifying head gives its likeliest value,
         and raw, its expected value), terminated (B,) bool and the termination
         probabilities (B,), all tensors on the device."""

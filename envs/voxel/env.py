@@ -28,7 +28,7 @@ from .render import Hud, render_scene
 from .worldgen import WorldShape
 
 DEFAULT_SIZE = 64
-MIN_SIZE = 16  # below this the hotbar no longer fits in the frame
+MIN_SIZE = 64  # the hotbar: 9 slots of 7 pixels at the smallest HUD scale
 RENDER_FPS = 30  # game ticks per second when a person watches or plays
 
 

@@ -118,30 +118,49 @@ def train_idm(data, steps: int = 6000, batch: int = 64, lr: float = 1e-3, seed: 
                           "best_heldback_balanced": best, "history": history}
 
 
-def load_or_train_judge(train_data, max_steps: int, seed: int, path, nvec, image_size: int
-                        ) -> tuple[InverseDynamics, dict]:
-    """The judge saved at ``path`` if it learned from the same play the same way, else a
-    new one trained on ``train_data`` (and saved there). Returns it and its record."""
+def _stored_judge(path, tag: str, nvec, image_size: int) -> tuple[InverseDynamics, dict] | None:
+    """The judge saved at ``path`` and its training record, if it was saved under ``tag``
+    (the same play, learned the same way); None if there is none, another one, or an
+    unreadable file."""
     import json
 
     from safetensors import safe_open
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import load_file
 
-    judge = {"data": [str(d) for d in train_data.folders], "max_steps": int(max_steps),
-             "seed": int(seed)}
+    if path is None or not path.exists():
+        return None
+    try:
+        with safe_open(str(path), "pt") as f:
+            stored = f.metadata() or {}
+        if stored.get("judge") != tag:
+            return None
+        idm = InverseDynamics(nvec, image_size)
+        idm.load_state_dict(load_file(str(path)))
+    except (RuntimeError, ValueError, OSError):
+        return None  # unreadable, or another model's judge
+    return idm.eval(), json.loads(stored.get("record", "{}"))
+
+
+def load_or_train_judge(folders, max_steps: int, seed: int, path, nvec, image_size: int,
+                        world: str | None = None) -> tuple[InverseDynamics, dict]:
+    """The judge saved at ``path`` if it learned from the same play (the episode
+    ``folders``) the same way, else a new one trained on that play (read only then) and
+    saved there. Returns it and its record (``reused``: whether it came from ``path``)."""
+    import json
+    from pathlib import Path
+
+    from safetensors.torch import save_file
+
+    from worldsim.data import WindowDataset
+
+    folders = [Path(f) for f in ([folders] if isinstance(folders, (str, Path)) else folders)]
+    judge = {"data": [str(d) for d in folders], "max_steps": int(max_steps), "seed": int(seed)}
     tag = json.dumps(judge, sort_keys=True)
-    if path is not None and path.exists():
-        try:
-            with safe_open(str(path), "pt") as f:
-                stored = f.metadata() or {}
-            if stored.get("judge") == tag:
-                idm = InverseDynamics(nvec, image_size)
-                idm.load_state_dict(load_file(str(path)))
-                return idm.eval(), {**judge, **json.loads(stored.get("record", "{}")),
-                                    "reused": True}
-        except (RuntimeError, ValueError, OSError):
-            pass  # unreadable, or another model's judge: train a new one
-    idm, record = train_idm(train_data, steps=max_steps, seed=seed, progress=True)
+    stored = _stored_judge(path, tag, nvec, image_size)
+    if stored is not None:
+        return stored[0], {**judge, **stored[1], "reused": True}
+    data = WindowDataset(folders, context=1, chunk=1, world=world, size=image_size)
+    idm, record = train_idm(data, steps=max_steps, seed=seed, progress=True)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         save_file(idm.state_dict(), str(path),

@@ -32,6 +32,7 @@ import math
 
 import torch
 
+from worldsim.dream_config import EVENTS  # where a dream's reward and termination are read
 from worldsim.model.flow import add_noise, euler_levels
 
 # independent noise streams within one step of a dream
@@ -98,9 +99,6 @@ class KeyedNoise:
         u = ((bits >> 8).float() + 0.5) * (1.0 / 2**24)  # uniform in (0, 1)
         z = torch.sqrt(-2.0 * torch.log(u[:, :n])) * torch.cos((2 * math.pi) * u[:, n:])
         return z.reshape(shape).to(device=device, dtype=dtype)
-
-
-EVENTS = ("finished", "denoising")  # where a dream's reward and termination are read
 
 
 class LatentRollout:

@@ -1,0 +1,224 @@
+"""DreamConfig: how a dream runs, in one frozen object checked once.
+
+Every way of dreaming takes it whole: :class:`worldsim.simulator.WorldSimulator`, the
+Gymnasium envs (``envs/dream.py``), PPO in the dream (``agents/ppo.py``) and the player
+(``demos/play.py``). The commands build it from their flags with :func:`add_dream_options`
+and :func:`dream_config`::
+
+    config = DreamConfig(sampling_steps=2, precision="bf16", events="denoising")
+    sim = WorldSimulator(model, batch_size=256, config=config)
+
+A setting left at ``None`` is the model's own (from its checkpoint), resolved where the
+model is known. A bad value is a ValueError that names the setting and what it may be.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from dataclasses import dataclass
+
+PRECISIONS = ("auto", "fp32", "bf16")
+EVENTS = ("finished", "denoising")  # where a dream's reward and termination are read
+MAX_ACTION_GUIDANCE = 10.0
+
+
+def check_guidance_range(guidance) -> float:
+    """``guidance`` as a float in [0, MAX_ACTION_GUIDANCE], else a ValueError."""
+    value = _number("action_guidance", guidance)
+    if not 0.0 <= value <= MAX_ACTION_GUIDANCE:
+        raise ValueError(f"action_guidance must be in [0, {MAX_ACTION_GUIDANCE:g}], got {value}")
+    return value
+
+
+def _number(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class DreamConfig:
+    """The settings of a dream; ``None`` means the model's own.
+
+    ``device``: where the model runs (``cpu``, ``cuda``, ``cuda:N``, ``auto``; None: where
+    the model already is, the CPU for one read from a checkpoint). ``sampling_steps``: Euler
+    steps per frame (fewer is faster). ``context_noise``: the noise level the context frames
+    are seen at, in [0, 1]. ``action_guidance``: how far each frame is pushed along its
+    action, in [0, 10] (other than 1 only for models trained with action dropout).
+    ``precision``: ``auto`` (bf16 on CUDA, and on CPUs that compute it natively for
+    copy-and-edit models; else fp32), ``fp32`` or ``bf16``. ``events``: ``finished``
+    (reward and termination read from each finished frame, in a pass of their own) or
+    ``denoising`` (from the last denoising pass: faster, less exact). ``snap_rewards``:
+    pay the training data's reward nearest the reward head's output (a classifying head's
+    likeliest) rather than the output itself (its expected reward). ``compile``: run the
+    model through ``torch.compile`` (faster steps after a compile at the first ones).
+    """
+
+    device: str | None = None
+    sampling_steps: int | None = None
+    context_noise: float | None = None
+    action_guidance: float | None = None
+    precision: str = "auto"
+    events: str = "finished"
+    snap_rewards: bool = True
+    compile: bool = False
+
+    def __post_init__(self):
+        set_ = object.__setattr__  # (frozen: the checked values are stored once, here)
+        if self.device is not None:
+            set_(self, "device", _device_name(self.device))
+        if self.sampling_steps is not None:
+            steps = self.sampling_steps
+            if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+                raise ValueError(f"sampling_steps must be a whole number of at least 1 (or "
+                                 f"None: the model's own), got {steps!r}")
+        if self.context_noise is not None:
+            noise = _number("context_noise", self.context_noise)
+            if not 0.0 <= noise <= 1.0:
+                raise ValueError(f"context_noise must be in [0, 1], got {noise}")
+            set_(self, "context_noise", noise)
+        if self.action_guidance is not None:
+            set_(self, "action_guidance", check_guidance_range(self.action_guidance))
+        for name, allowed in (("precision", PRECISIONS), ("events", EVENTS)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, "
+                                 f"got {getattr(self, name)!r}")
+        for name in ("snap_rewards", "compile"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+
+    def replace(self, **changes) -> "DreamConfig":
+        """A copy with ``changes``, checked like a new one; an unknown name is a TypeError
+        that lists the settings."""
+        return dataclasses.replace(self, **_known(changes))
+
+    @classmethod
+    def build(cls, config: "DreamConfig | None" = None, **settings) -> "DreamConfig":
+        """``config`` (default: all defaults) with ``settings`` (DreamConfig fields given as
+        keywords, as ``gymnasium.make`` passes them) applied over it."""
+        if config is not None and not isinstance(config, cls):
+            raise TypeError(f"config must be a DreamConfig, got {type(config).__name__}")
+        return (config or cls()).replace(**settings) if settings else (config or cls())
+
+
+FIELDS = tuple(f.name for f in dataclasses.fields(DreamConfig))
+
+
+def _known(settings: dict) -> dict:
+    unknown = sorted(set(settings) - set(FIELDS))
+    if unknown:
+        raise TypeError(f"unknown dream setting {unknown[0]!r}; the settings are "
+                        f"{', '.join(FIELDS)}")
+    return settings
+
+
+def _device_name(device) -> str:
+    """``device`` (a name or a torch.device) as a name torch parses, else a ValueError.
+    Whether this machine has it is checked where the model is loaded."""
+    name = str(device)
+    if name == "auto":
+        return name
+    import torch
+
+    try:
+        return str(torch.device(name))
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be cpu, cuda, cuda:N or auto, got {name!r}") from exc
+
+
+# ------------------------------------------------------------------------------ command line
+DEFAULTS_DEST = "dream_defaults"  # where the parser keeps its dream flags' defaults
+
+
+def add_dream_options(parser: argparse.ArgumentParser, events: str = "finished",
+                      device_help: str = "where the dream model runs (default: cpu)",
+                      horizon: bool = False):
+    """The dream's flags, as one argument group of ``parser``: the model, its start
+    contexts (and with ``horizon``, a cap on a dream's length) and the DreamConfig
+    settings. ``events`` is the command's default for ``--events``. Returns the group."""
+    g = parser.add_argument_group(
+        "dream", "the model that dreams and how it runs; unset settings are the model's own")
+    actions = []
+
+    def add(*flags, **kwargs):
+        actions.append(g.add_argument(*flags, **kwargs))
+
+    add("--checkpoint", default=None, metavar="DIR",
+        help="a model folder from `worldsim train` (default: the bundled model)")
+    add("--device", default="cpu", help=device_help)
+    add("--dream-starts", nargs="+", default=None, metavar="DATA",
+        help="folders of recorded play to start dreams from (default: the checkpoint's "
+             "start contexts)")
+    if horizon:
+        add("--dream-horizon", type=int, default=None, metavar="N",
+            help="end each dream after N steps (default: a real episode's length)")
+    add("--sampling-steps", type=int, default=None, metavar="N",
+        help="Euler steps per dream frame; fewer is faster")
+    add("--precision", default="auto", choices=PRECISIONS,
+        help="the dream's arithmetic; auto (the default) is bf16 on CUDA and where this "
+             "CPU computes bf16 natively and it pays, else fp32")
+    add("--dream-set", action="append", default=[], type=dream_setting, metavar="KEY=VALUE",
+        help="a finer setting, repeatable: " + "; ".join(
+            f"{key}={kind}" for key, (kind, _) in FINE_SETTINGS.items()) +
+        f" (default events: {events})")
+    add("--compile", action="store_true",
+        help="compile the model with torch.compile: faster frames after a compile of "
+             "about a minute (seconds once cached)")
+    parser.set_defaults(**{DEFAULTS_DEST: {a.dest: a.default for a in actions
+                                           if a.dest != "device"}}, dream_events=events)
+    return g
+
+
+def _flag(value: str) -> bool:
+    if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+        raise ValueError(f"not true or false: {value!r}")
+    return value.lower() in ("true", "1", "yes")
+
+
+# the DreamConfig settings that only some models use, set on the command line by
+# --dream-set KEY=VALUE: (what the value is, how it is read)
+FINE_SETTINGS = {
+    "action_guidance": ("G, for a model trained with --action-dropout", float),
+    "context_noise": ("X in [0, 1]", float),
+    "events": ("finished|denoising, where rewards and endings are read", str),
+    "snap_rewards": ("false pays the reward head's own output", _flag),
+}
+
+
+def dream_setting(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` of --dream-set as (key, value), checked like a DreamConfig field;
+    else argparse's error, which names the keys."""
+    key, sep, value = text.partition("=")
+    if not sep or key not in FINE_SETTINGS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give KEY=VALUE with KEY one of {', '.join(FINE_SETTINGS)}")
+    try:
+        setting = FINE_SETTINGS[key][1](value)
+        DreamConfig(**{key: setting})
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from exc
+    return key, setting
+
+
+def dream_config(args: argparse.Namespace) -> DreamConfig:
+    """The DreamConfig of parsed flags (from :func:`add_dream_options`)."""
+    fine = {"events": args.dream_events, **dict(args.dream_set)}
+    return DreamConfig(device=args.device, sampling_steps=args.sampling_steps,
+                       precision=args.precision, compile=args.compile, **fine)
+
+
+def dream_flags_given(args: argparse.Namespace) -> list[str]:
+    """The dream flags given on the command line, as they are spelled there (``--device``
+    is not one: it also places what runs beside a dream)."""
+    defaults = getattr(args, DEFAULTS_DEST)
+    return ["--" + dest.replace("_", "-") for dest, default in defaults.items()
+            if getattr(args, dest) != default]
+
+
+def refuse_dream_flags(args: argparse.Namespace, command: str, dreaming: str) -> None:
+    """A SystemExit (``worldsim COMMAND: --flag is for DREAMING``) when dream flags were
+    given to a run that does not dream; ``dreaming`` says what does (``--in dream``)."""
+    given = dream_flags_given(args)
+    if given:
+        raise SystemExit(f"worldsim {command}: {', '.join(given)} "
+                         f"{'is' if len(given) == 1 else 'are'} for {dreaming}")

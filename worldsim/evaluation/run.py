@@ -1,0 +1,131 @@
+"""A whole evaluation of a world model against held-out play: which sections run, on
+which data, in which order (the order fixes what each seeded draw picks)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from worldsim.data import WindowDataset
+
+from .dreams import context_length
+from .facts import WorldFacts
+from .held_out import evaluate_held_out
+from .hold import HOLD_REPORT, hold_still
+from .long import long_rollout
+from .recon import reconstruction
+
+SECTIONS = ("recon", "forced", "rollout", "hold", "actions", "heads", "long")
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """How much to measure: ``frames`` for the autoencoder, ``windows`` teacher-forced
+    steps and ``starts`` open-loop dreams of ``horizon`` steps per held-out folder,
+    ``hold_starts`` still scenes held ``hold_steps`` no-op steps, a ``long_steps`` dream,
+    and a judge trained on ``train_data`` for at most ``idm_steps``."""
+
+    sections: tuple[str, ...] = SECTIONS
+    frames: int = 2000
+    windows: int = 512
+    starts: int = 64
+    horizon: int = 64
+    hold_starts: int = 32
+    hold_steps: int = max(HOLD_REPORT)
+    long_steps: int = 5000
+    train_data: tuple[str, ...] = ()
+    idm_steps: int = 6000
+    seed: int = 0
+    device: str = "cpu"
+
+
+def policy_label(folder: str, taken) -> str:
+    """A held-out folder's name in the report: its collection's policy, else the folder."""
+    label = Path(folder).name
+    manifest = Path(folder) / "collection.json"
+    if manifest.exists():
+        try:
+            label = str(json.loads(manifest.read_text()).get("policy", label))
+        except (OSError, ValueError):
+            pass
+    base, k = Path(label).name, 2
+    label = base
+    while label in taken:
+        label, k = f"{base}-{k}", k + 1
+    return label
+
+
+def runnable_sections(sections, meta: dict, facts: WorldFacts) -> list[str]:
+    """The ``sections`` this model and game allow: only ``recon`` before the dynamics is
+    trained; no ``hold`` in a game without still scenes or a no-op action."""
+    if meta.get("phase") not in ("dynamics", "done"):
+        return [x for x in sections if x == "recon"]  # only the autoencoder is trained
+    if facts.still_scenes is None or facts.noop is None:
+        return [x for x in sections if x != "hold"]
+    return list(sections)
+
+
+def _recon(model, facts, data: WindowDataset, opts, rng, out) -> tuple[dict | None, np.ndarray]:
+    """Frames drawn from the first held-out folder, and the autoencoder's figures on them
+    (with a report folder ``out``: a grid of frames over their reconstructions)."""
+    pick = np.sort(rng.choice(len(data.frames), size=min(opts.frames, len(data.frames)),
+                              replace=False))
+    real = data.frames[pick]
+    if "recon" not in opts.sections or not hasattr(model, "autoencoder"):
+        return None, real
+    figures, recon = reconstruction(model, real, facts, opts.device)
+    if out is not None:
+        from .plots import save_grid
+
+        step = max(1, len(real) // 8)
+        save_grid(real[::step], recon[::step], out / "recon.png")
+    return figures, real
+
+
+def _judge(model, facts, forced_by_policy: dict, opts, out) -> dict:
+    """The judge (saved in the report folder, reused when it would learn the same way) on
+    each policy's teacher-forced steps."""
+    from .following import action_following
+    from .judge import load_or_train_judge
+
+    idm, judge = load_or_train_judge(
+        list(opts.train_data), opts.idm_steps, opts.seed,
+        None if out is None else out / "inverse_dynamics.safetensors", model.action_nvec,
+        model.image_size, world=model.cfg.world)
+    return action_following(idm, judge, facts, forced_by_policy)
+
+
+def evaluate(model, meta: dict, facts: WorldFacts, data: list[str], opts: EvalOptions,
+             out: Path | None = None) -> dict:
+    """Every section of ``opts`` (that the model and game allow) on the held-out folders
+    ``data``, each read once; with a report folder ``out``, the pictures are written there."""
+    world, size = model.cfg.world, model.image_size
+    opts = replace(opts, sections=tuple(runnable_sections(opts.sections, meta, facts)))
+    sections = opts.sections
+    rng = np.random.default_rng(opts.seed)
+    result = {"data": [str(d) for d in data], "world": world, "device": opts.device,
+              "model_meta": meta, "sampling_steps": model.cfg.flow.sampling_steps,
+              "action_guidance": model.cfg.flow.action_guidance, "sections": list(sections),
+              "policies": {}}
+    held_out = [WindowDataset(f, context=1, chunk=1, world=world, size=size) for f in data]
+    recon, real = _recon(model, facts, held_out[0], opts, rng, out)
+    if recon is not None:
+        result["reconstruction"] = recon
+    forced_by_policy = {}
+    for folder, windows in zip(data, held_out):
+        label = policy_label(folder, set(result["policies"]))
+        result["policies"][label], forced = evaluate_held_out(
+            model, facts, folder, windows, opts, sections, rng, out, label)
+        if forced is not None:
+            forced_by_policy[label] = forced
+    if "hold" in sections:
+        result["hold"] = hold_still(model, facts, opts.hold_starts, opts.hold_steps, opts.seed,
+                                    opts.device)
+    if "actions" in sections:
+        result["action_following"] = _judge(model, facts, forced_by_policy, opts, out)
+    if "long" in sections:
+        result["long"] = long_rollout(model, held_out[0].windows(context_length(model), 1),
+                                      opts.long_steps, opts.seed, opts.device, real)
+    return result

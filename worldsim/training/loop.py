@@ -1,0 +1,219 @@
+"""The training loop: the phases in turn (autoencoder, then dynamics; a copy-and-edit model
+has only the second), a checkpoint every ``ckpt_every`` steps, samples, and the ways a run
+stops early with its step saved (Ctrl-C or SIGTERM, ``--minutes``, ``--stop-after``).
+
+The data order is a function of (seed, phase, step, rank), so a run resumed from a
+checkpoint draws exactly the batches the stopped one would have.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from worldsim.checkpoint import fault_point, save_checkpoint
+from worldsim.data import WindowDataset
+from worldsim.interrupt import GracefulStop
+from worldsim.model.world import WorldModel
+from worldsim.training.distributed import Distributed
+from worldsim.training.losses import phase_loss
+from worldsim.training.samples import write_samples
+from worldsim.training.settings import TrainSettings
+
+PHASES = ("autoencoder", "dynamics", "done")
+WARMUP_STEPS = 200  # linear learning-rate warm-up at the start of each phase
+SCALE_FRAMES = 512  # frames used to measure the latent scale after the autoencoder phase
+START_CONTEXTS = 32  # windows of real play saved with each checkpoint for dreams to start from
+
+
+def batch_rng(seed: int, phase: str, step: int, rank: int) -> np.random.Generator:
+    return np.random.default_rng([seed, PHASES.index(phase), step, rank])
+
+
+def to_device(batch: dict, device) -> dict:
+    return {k: torch.from_numpy(np.ascontiguousarray(v)).to(device) for k, v in batch.items()}
+
+
+def learning_rate(base: float, step: int) -> float:
+    return base * min(1.0, (step + 1) / WARMUP_STEPS)
+
+
+@dataclass
+class Run:
+    """A run ready to train: built new or resumed (see train.py), at ``phase`` ``step``.
+    ``extra`` is the record saved with the training state (seconds trained, changes, the
+    ``--init`` model, the latent scale); ``meta`` what every checkpoint's config says."""
+    model: WorldModel
+    opt: torch.optim.Optimizer
+    data: WindowDataset
+    settings: TrainSettings
+    dist: Distributed
+    out: Path
+    seed: int
+    precision: str  # "bf16" or "fp32"
+    phase: str = "autoencoder"
+    step: int = 0
+    extra: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+    minutes: float | None = None  # stop (with a checkpoint) after this long
+    stop_after: int | None = None  # stop (with a checkpoint) at this step (tests)
+
+
+class Loop:
+    """Trains a :class:`Run` to its end or to a stop; :meth:`run` returns the exit code."""
+
+    def __init__(self, run: Run, stop: GracefulStop):
+        self.r, self.stop = run, stop
+        self.ckpt = run.out / "model"
+        self.started = time.time()
+        self.saved = None  # the phase and step this process saved last
+        self.autocast = torch.autocast(run.dist.device.type, dtype=torch.bfloat16,
+                                       enabled=run.precision == "bf16")
+        # start contexts: `context` real frames and the actions between them, fixed per run
+        K = run.model.cfg.dynamics.context
+        starts = run.data.sample(START_CONTEXTS, np.random.default_rng([run.seed, 1]))
+        self.starts = (starts["frames"][:, :K], starts["actions"][:, :K - 1])
+        self.log = self.bar = None
+
+    def checkpoint(self, phase: str, step: int) -> None:
+        r = self.r
+        if not r.dist.main or self.saved == (phase, step):
+            return
+        self.saved = (phase, step)
+        elapsed = r.extra.get("seconds", 0.0) + time.time() - self.started
+        s = r.settings
+        meta = dict(r.meta, phase=phase, step=step, ae_steps=s.ae_steps, steps=s.steps,
+                    batch=s.batch, event_share=s.event_share, seconds=round(elapsed, 1))
+        for key in ("changes", "init"):
+            if r.extra.get(key):
+                meta[key] = r.extra[key]
+        save_checkpoint(self.ckpt, r.model, meta, r.opt, step,
+                        dict(r.extra, phase=phase, seconds=elapsed), self.starts)
+
+    def run(self) -> int:
+        r = self.r
+        self.log = open(r.out / "log.jsonl", "a") if r.dist.main else None
+        try:
+            for name, total in (("autoencoder", r.settings.ae_steps),
+                                ("dynamics", r.settings.steps)):
+                if PHASES.index(r.phase) > PHASES.index(name):
+                    continue
+                code = self.train_phase(name, total)
+                if code is not None:
+                    return code
+                self.end_phase(name)
+            if r.dist.main:
+                result = write_samples(r.model, r.data, r.out / "samples", "final",
+                                       r.dist.device, rollout=True)
+                print(f"done: {r.out}/model; " +
+                      ", ".join(f"{k} {v:.2f} dB" for k, v in result.items()))
+        finally:
+            if self.log is not None:
+                self.log.close()
+            r.dist.close()
+        return 0
+
+    def train_phase(self, name: str, total: int) -> int | None:
+        """Steps of phase ``name`` up to ``total``; an exit code if the run stops early."""
+        from tqdm import tqdm
+
+        r = self.r
+        module = r.dist.wrap(phase_loss(r.model, name))
+        bar = self.bar = tqdm(total=total, initial=r.step, desc=name,
+                              disable=not r.dist.main, unit="step", dynamic_ncols=True)
+        tick, seen = time.time(), 0
+        try:
+            while r.step < total:
+                if r.dist.agree(self.stop.requested):  # Ctrl-C or SIGTERM
+                    return self.interrupted(name)
+                loss, parts = self.train_step(module, name)
+                seen += r.settings.batch * r.dist.world
+                if r.dist.main:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{loss:.4f}",
+                                    samples_s=f"{seen / max(time.time() - tick, 1e-9):.0f}")
+                    self.log.write(json.dumps({"phase": name, "step": r.step, "loss": loss,
+                                               **parts}) + "\n")
+                fault_point("step")
+                code = self.after_step(name, total)
+                if code is not None:
+                    return code
+        finally:
+            bar.close()
+        return None
+
+    def train_step(self, module, name: str) -> tuple[float, dict]:
+        """One optimizer step of phase ``name`` on the batch of this step; the loss."""
+        r = self.r
+        rng = batch_rng(r.seed, name, r.step, r.dist.rank)
+        share = r.settings.event_share if name == "dynamics" else 0.0
+        batch = to_device(r.data.sample(r.settings.batch, rng, share), r.dist.device)
+        for group in r.opt.param_groups:
+            group["lr"] = learning_rate(r.settings.lr, r.step)
+        with self.autocast:
+            if name == "autoencoder":
+                loss, parts = module(r.model.autoencoder.to_float(batch["frames"][:, -1])), {}
+            else:
+                gen = torch.Generator(device=r.dist.device).manual_seed(int(rng.integers(2**31)))
+                loss, parts = module(batch["frames"], batch["actions"], batch["rewards"],
+                                     batch["terminated"], gen)
+        r.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(r.model.parameters(), 1.0)
+        r.opt.step()
+        r.step += 1
+        return loss.item(), parts
+
+    def after_step(self, name: str, total: int) -> int | None:
+        """Checkpoints and samples due at this step; an exit code if the run stops here."""
+        r, s, step = self.r, self.r.settings, self.r.step
+        if step % s.ckpt_every == 0 and step < total:
+            self.checkpoint(name, step)
+        if r.dist.main and s.sample_every and step % s.sample_every == 0:
+            write_samples(r.model, r.data, r.out / "samples", f"{name}_{step}",
+                          r.dist.device, rollout=name == "dynamics")
+        if r.stop_after is not None and step >= r.stop_after:
+            self.checkpoint(name, step)
+            return 0
+        if r.minutes is not None and step < total and \
+                r.dist.agree(time.time() - self.started >= 60 * r.minutes):
+            self.checkpoint(name, step)
+            self.bar.close()
+            if r.dist.main:
+                print(f"stopped after {r.minutes:g} minutes at {name} step {step:,}; "
+                      "the same command goes on from there")
+            return 0
+        return None
+
+    def interrupted(self, name: str) -> int:
+        """Save the step reached after Ctrl-C or SIGTERM; the signal's exit code."""
+        self.checkpoint(name, self.r.step)
+        self.bar.close()
+        if self.r.dist.main:
+            print(f"worldsim train: interrupted ({self.stop.name}) at {name} step "
+                  f"{self.r.step:,}, saved in {self.ckpt}; the same command goes on from there",
+                  file=sys.stderr)
+        return self.stop.exit_code
+
+    def end_phase(self, name: str) -> None:
+        """After the autoencoder: measure the latent scale and begin the dynamics at step 0.
+        After the dynamics: the run is done. Either way, a checkpoint."""
+        r = self.r
+        if name == "autoencoder":
+            ae = r.model.autoencoder
+            with torch.no_grad():
+                picks = np.random.default_rng(r.seed).integers(0, len(r.data.frames), SCALE_FRAMES)
+                frames = torch.from_numpy(r.data.frames[picks]).to(r.dist.device)
+                scale = ae.set_latent_scale(ae.to_float(frames))
+            if r.dist.world > 1:  # every rank measures on the same frames; keep them equal
+                torch.distributed.broadcast(ae.latent_scale, 0)
+            r.extra["latent_std"] = scale
+            r.phase, r.step = "dynamics", 0
+        else:
+            r.phase = "done"
+        self.checkpoint(r.phase, r.step)
