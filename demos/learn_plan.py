@@ -20,9 +20,9 @@ from pathlib import Path
 SMALL_HOURS = 0.25
 TINY_HOURS = 0.01  # below this (a test), the final evaluation is cut to a few rollouts
 FULL_SIZE, SMALL_SIZE = 64, 32
-# play collected per hour of budget: the `edit` preset at 64 px trained at 0.37 steps of 32
-# windows a second on two cores shared with other work (load 4; faster on a quiet machine),
-# so an hour of training sees 40,000 windows or more: about each frame of 50,000 once
+# play collected per hour of budget: the `edit` preset at 64 px trains at 3.9 steps of 32
+# windows a second on two cores beside one other busy process (0.4 beside three), so an
+# hour of training sees up to 450,000 windows: each of 50,000 frames several times over
 FRAMES_PER_HOUR = 50_000
 MIN_FRAMES, MAX_FRAMES = 1_500, 100_000  # at 64 px 100,000 frames are 1.2 GB in memory
 EPISODE_STEPS, SMALL_EPISODE_STEPS = 500, 100  # most steps per collected episode
