@@ -56,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=int, default=None, help="frame size (default: from the budget)")
     p.add_argument("--preset", default=None, help="model preset (default: from the budget)")
     p.add_argument("--frames", type=int, default=None,
-                   help="training frames to collect (default: from the budget)")
+                   help="training frames to collect, as episodes of at most 500 steps (100 "
+                        "under 0.25 h; a game whose episodes end sooner gives fewer frames; "
+                        "default: from the budget)")
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: 2 or fewer)")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     return p
@@ -174,6 +176,7 @@ class Job:
                    "--steps", str(p.episode_steps), "--out", str(folder), "--seed", str(seed),
                    "--size", str(p.size), "--quiet"])
         s["done"].append(stage)
+        s.setdefault("collected", {})[stage] = collected(folder)
         self.save()
 
     def train_seconds_left(self) -> float:
@@ -244,11 +247,22 @@ class Job:
         return write_report(self.out / "report", self.state, commands(self.out))
 
 
-def has_rewards(folder: Path) -> bool:
-    """Whether any collected episode in ``folder`` has a reward other than 0."""
+def _episodes(folder: Path):
     from worldsim.data import episode_files, load_episode
 
-    return any(load_episode(path, frames=False).rewards.any() for path in episode_files(folder))
+    return (load_episode(path, frames=False) for path in episode_files(folder))
+
+
+def has_rewards(folder: Path) -> bool:
+    """Whether any collected episode in ``folder`` has a reward other than 0."""
+    return any(ep.rewards.any() for ep in _episodes(folder))
+
+
+def collected(folder: Path) -> dict:
+    """Episodes and frames in ``folder`` (a game whose episodes end before the step cap
+    gives fewer frames than planned)."""
+    eps = list(_episodes(folder))
+    return {"episodes": len(eps), "frames": sum(ep.steps + 1 for ep in eps)}
 
 
 def commands(out: Path) -> dict:

@@ -167,6 +167,7 @@ def write_report(folder: Path, state: dict, commands: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "report.json").write_text(json.dumps(
         {"game": state["game"], "frames": state.get("frames"), "policy": state["policy"],
+         "collected": state.get("collected", {}),
          "seed": state["seed"], "hours": state["hours"], "plan": state["plan"],
          "stage_seconds": state["seconds"], "checks": state.get("checks", []),
          "heldout": figures, "commands": commands}, indent=2) + "\n")
@@ -178,7 +179,9 @@ def write_report(folder: Path, state: dict, commands: dict) -> Path:
              f"Model preset `{plan['preset']}`. Play: {plan['episodes']} episodes of at most "
              f"{plan['episode_steps']} steps by the `{state['policy']}` policy (seed "
              f"{state['seed']}); held out: {plan['heldout_episodes']} episodes from seed "
-             f"{state['seed'] + HELDOUT_SEED_OFFSET}.", "",
+             f"{state['seed'] + HELDOUT_SEED_OFFSET}. Collected: " + ", ".join(
+                 f"{k} {v['episodes']} episodes, {v['frames']:,} frames"
+                 for k, v in state.get("collected", {}).items()) + ".", "",
              "Stage times: " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in secs.items()), "",
              f"## Held-out play ({figures.get('policy', '-')}), open loop from real context", ""]
     lines += figures_table(figures) + [""] + follows_keys(figures) + [""]

@@ -37,6 +37,9 @@ def test_learn_end_to_end_then_play_and_resume(tmp_path):
     report = json.loads((out / "report" / "report.json").read_text())
     assert report["game"] == TOY and report["plan"]["size"] == 16
     assert report["plan"]["preset"] == "edit-tiny"  # a tiny budget picks the tiny model
+    # the toy's episodes end at 40 steps, before the plan's cap: the report says what came
+    assert report["collected"]["collect"] == {"episodes": report["plan"]["episodes"],
+                                              "frames": report["plan"]["episodes"] * 41}
     heldout = report["heldout"]["horizons"]
     assert set(heldout) == {"1", "4", "16"}
     for h in heldout.values():  # dream and copy-last measured on the same frames

@@ -8,6 +8,7 @@ import numpy as np
 from gymnasium import spaces
 
 TOY_SIZE = 16
+TOY_STEPS = 40  # a game ends here, before a collection's step cap: fewer frames than planned
 
 
 class ToyPaddle(gym.Env):
@@ -18,7 +19,7 @@ class ToyPaddle(gym.Env):
     def __init__(self, render_mode=None):
         self.observation_space = spaces.Box(0, 255, (TOY_SIZE, TOY_SIZE, 3), np.uint8)
         self.action_space = spaces.Discrete(3)
-        self.x = 0
+        self.x = self.t = 0
 
     def get_action_meanings(self):
         return ["NOOP", "LEFT", "RIGHT"]
@@ -31,11 +32,13 @@ class ToyPaddle(gym.Env):
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
         self.x = int(self.np_random.integers(0, TOY_SIZE - 4))
+        self.t = 0
         return self._frame(), {}
 
     def step(self, action):
         self.x = int(np.clip(self.x + (0, -2, 2)[int(action)], 0, TOY_SIZE - 4))
-        return self._frame(), 0.0, False, False, {}
+        self.t += 1
+        return self._frame(), 0.0, False, self.t >= TOY_STEPS, {}
 
 
 class VectorGame(ToyPaddle):
@@ -48,4 +51,4 @@ class VectorGame(ToyPaddle):
 
 for _id, _entry in (("ToyPaddle-v0", ToyPaddle), ("VectorGame-v0", VectorGame)):
     if _id not in gym.registry:
-        gym.register(_id, entry_point=_entry, max_episode_steps=40)
+        gym.register(_id, entry_point=_entry)
