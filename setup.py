@@ -26,10 +26,10 @@ setup(
     ],
     extras_require={
         "dev": ["pytest>=7", "import-linter>=2.0"],
-        # games from other packages for `worldsim learn` (ALE's ROMs come with ale-py).
-        # minigrid asks for pygame-ce, which replaces pygame's files: where pygame is
-        # installed, `pip install --no-deps minigrid` (it renders without pygame)
-        "games": ["ale-py>=0.9", "minigrid>=2.3"],
+        # Atari for `worldsim learn` (ALE's ROMs come with ale-py). MiniGrid is not here:
+        # it asks for pygame-ce, which would replace pygame's files; install it with
+        # `pip install --no-deps minigrid` (it renders without pygame)
+        "games": ["ale-py>=0.9"],
     },
     # bundled dream models: worldsim/models/<world>/{model,starts}.safetensors + config.json
     package_data={"worldsim": ["models/*/*.safetensors", "models/*/*.json"]},

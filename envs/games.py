@@ -26,7 +26,8 @@ from gymnasium import spaces
 # id prefix -> (module to import, whether its envs are registered by gymnasium.register_envs)
 PACKAGES = {"ALE/": ("ale_py", True), "MiniGrid-": ("minigrid", False),
             "BabyAI-": ("minigrid", False)}
-INSTALL = {"ale_py": "ale-py", "minigrid": "minigrid"}  # module -> its PyPI name
+# module -> how to install it (minigrid without its pygame-ce, which would replace pygame)
+INSTALL = {"ale_py": "pip install ale-py", "minigrid": "pip install --no-deps minigrid"}
 FRAMES_FROM_RENDER = "render"  # how a game's frames are taken: its render
 FRAMES_FROM_OBSERVATION = "observation"  # its image observations
 
@@ -48,9 +49,8 @@ def register_game(game_id: str) -> None:
                 package = importlib.import_module(module)
             except ImportError as exc:
                 raise _game_error(
-                    f"{game_id} needs the {INSTALL[module]} package, which is not installed "
-                    f"({exc}); `pip install {INSTALL[module]}` (or "
-                    "`pip install worldsim[games]`) and run again") from exc
+                    f"{game_id} needs the {module} package, which is not installed "
+                    f"({exc}); `{INSTALL[module]}` and run again") from exc
             if register_envs:
                 gym.register_envs(package)
             return
