@@ -101,3 +101,21 @@ def test_design_bench_trains_evaluates_and_writes_a_row(tmp_path, capsys):
     assert retimed["speed"]["threads"] == 1 and retimed["figures"] == again["figures"]
     assert design_bench.main(["table", "--results", str(tmp_path / "results")]) == 0
     assert "| tiny-test | uniform |" in (tmp_path / "results" / "README.md").read_text()
+
+
+def test_shift_ceiling_reads_the_games_own_turns(tmp_path):
+    """The game's picture shift read against its own turns: a correlation and a share
+    within a pixel for each axis, written where --json says."""
+    import shift_ceiling
+
+    data = tmp_path / "uniform"
+    collect("voxel", "uniform", 2, 40, data, progress=False)
+    out = tmp_path / "ceiling.json"
+    assert shift_ceiling.main(["--data", str(data), "--pairs", "60", "--json", str(out)]) == 0
+    row = json.loads(out.read_text())[str(data)]
+    assert row["pairs"] == 60
+    for axis in ("yaw", "pitch", "turns"):
+        assert row[axis]["n"] > 10 and -1 <= row[axis]["correlation"] <= 1
+        assert 0 <= row[axis]["within_1px"] <= 1
+    assert row["turns"]["correlation"] > 0  # the picture does move with the turns
+    assert shift_ceiling.turn_pixels(np.array([0, 4, 8])).tolist() == [-16, 0, 16]
