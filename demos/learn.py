@@ -226,8 +226,10 @@ class Job:
         self.progress.figure = check_line(self.state["figures"])
 
     def export(self) -> None:
-        calibrate = ["--calibrate-rewards", str(self.train_data)] if has_rewards(self.train_data) \
-            else []  # (a game that never pays has no reward classes to calibrate)
+        # only a head that classifies into the game's rewards can be calibrated (a game that
+        # never pays has none, and one with many reward values gets a regression head)
+        calibrate = ["--calibrate-rewards", str(self.train_data)] \
+            if reward_classes(self.out / "run" / "model") else []
         run_stage(self, "export", "export",
                   ["--checkpoint", str(self.out / "run" / "model"), "--out", str(self.out / "model"),
                    *calibrate, "--note", f"learned_by=worldsim learn {self.state['game']} "
@@ -253,9 +255,11 @@ def _episodes(folder: Path):
     return (load_episode(path, frames=False) for path in episode_files(folder))
 
 
-def has_rewards(folder: Path) -> bool:
-    """Whether any collected episode in ``folder`` has a reward other than 0."""
-    return any(ep.rewards.any() for ep in _episodes(folder))
+def reward_classes(model: Path) -> int:
+    """How many reward classes the model folder's reward head classifies into (0: none, or
+    a regression)."""
+    config = json.loads((model / "config.json").read_text())["config"]
+    return int(config["dynamics"].get("reward_classes") or 0)
 
 
 def collected(folder: Path) -> dict:

@@ -139,3 +139,17 @@ def test_game_controls_from_a_key_table_and_by_default():
     multi = GameControls(spaces.MultiDiscrete([3, 2]))
     multi.handle(_key(pg, pg.K_q))
     assert multi.action().tolist() == [0, 1]
+
+
+def test_only_a_classifying_reward_head_is_calibrated_at_export(tmp_path):
+    """A game with many reward values (MiniGrid pays 1 - 0.9 * steps / max_steps) gets a
+    regression head, which `worldsim export --calibrate-rewards` refuses: learn asks the
+    model before it passes the flag."""
+    from demos.learn import reward_classes
+
+    for classes in (0, 3):
+        model = tmp_path / str(classes)
+        model.mkdir()
+        (model / "config.json").write_text(json.dumps(
+            {"config": {"dynamics": {"reward_classes": classes}}}))
+        assert reward_classes(model) == classes
