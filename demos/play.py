@@ -142,13 +142,18 @@ class PlayApp:
     # ------------------------------------------------------------------ dream beside real
     def _start_together(self) -> None:
         """Restart the real game and the dream from the same start: the real game's first
-        frames (standing still) become the dream's context. ``--seed`` picks the first
+        frames (standing still, or random actions in a game without a no-op) become the
+        dream's context. ``--seed`` picks the first
         such start; later ones are the real game's next episodes."""
         from envs.dream import start_beside
 
         seed, self.seed_used = (None, True) if self.seed_used else (self.seed, True)
+        noop, space = self.controls.noop, self.real.action_space
+        if noop is None:  # a game with no do-nothing action (MiniGrid) starts on random ones
+            space.seed(seed)
         self.obs, self.info, self.real_obs, _ = start_beside(
-            self.env, self.real, seed, lambda obs, info: self.controls.noop)
+            self.env, self.real, seed,
+            lambda obs, info: space.sample() if noop is None else noop)
 
     def toggle_real(self) -> None:
         if self.real_factory is None:
