@@ -51,7 +51,8 @@ def windows(n: int):
 
 def build(variant: str) -> nn.Module:
     cfg = DynamicsConfig(action_nvec=(5,), context=4, chunk=1, patch=2, dim=64, depth=3,
-                         heads=2, steer_kernel=0 if variant in ("plain", "gain", "mlp") else 5,
+                         heads=2, event_heads="linear",
+                         steer_kernel=0 if variant in ("plain", "gain", "mlp") else 5,
                          action_kernels=variant.startswith("kernels"))
     if variant.startswith("kernels"):
         layers.ACTION_KERNEL_GAIN = float(variant[len("kernels"):])

@@ -36,16 +36,16 @@ class DynamicsConfig:
     depth: int = 6  # transformer blocks (each: spatial attention, temporal attention, MLP)
     heads: int = 4  # attention heads
     mlp_ratio: float = 4.0  # MLP hidden width over token width
-    steer_kernel: int = 0  # kernel size of each block's action-steered convolution (0: none, as before it existed)
+    steer_kernel: int = 0  # kernel size of each block's action-steered convolution (0: none)
     action_kernels: bool = False  # steered convolutions also look up kernels per action value (learns direction; see layers.SteeredConv)
     # the distinct rewards of the training data (e.g. 0 and 1); a dream gives the one nearest
     # the reward head's output. None: the head's raw output (too many values, or unknown)
     reward_values: tuple[float, ...] | None = None
-    # how reward and termination are read from a frame's final tokens. "linear": the tokens'
-    # mean, one linear layer each, the reward a regression (as before this field existed);
-    # "attention": each head pools the tokens with its own learned attention and reads them
-    # with an MLP. See dynamics.EventHeads.
-    event_heads: str = "linear"
+    # how reward and termination are read from a frame's final tokens. "attention": each
+    # head pools the tokens with its own learned attention and reads them with an MLP;
+    # "linear": the tokens' mean, one linear layer each, the reward a regression (configs
+    # saved before this field are read as "linear"). See dynamics.EventHeads.
+    event_heads: str = "attention"
     # with "attention" heads: the reward is a classification into this many classes, the
     # ``reward_values`` (set when the model is built from its data's; 0: a regression)
     reward_classes: int = 0
@@ -112,6 +112,8 @@ class ModelConfig:
         d = dict(d)
         if isinstance(d.get("flow"), dict):  # saved before the field: every frame's loss alike
             d["flow"] = {"context_loss_weight": 1.0, **d["flow"]}
+        if isinstance(d.get("dynamics"), dict):  # saved before the field: linear event heads
+            d["dynamics"] = {"event_heads": "linear", **d["dynamics"]}
         try:
             parts = {"autoencoder": build(AutoencoderConfig, d.pop("autoencoder")),
                      "dynamics": build(DynamicsConfig, d.pop("dynamics")),
@@ -142,20 +144,20 @@ def preset(name: str, world: str = "voxel", action_nvec=None, image_size: int = 
     return cfg
 
 
-EDIT_DYNAMICS = dict(context=4, chunk=2, event_heads="attention")
+EDIT_DYNAMICS = dict(context=4, chunk=2)
 PRESETS: dict[str, tuple] = {  # autoencoder, dynamics and (copy-and-edit models) editor
     "edit": ({}, EDIT_DYNAMICS, dict(latent_channels=4)),
     "edit-det": ({}, EDIT_DYNAMICS, dict(latent_channels=0)),
-    "edit-tiny": ({}, dict(context=2, chunk=2, event_heads="attention"),
+    "edit-tiny": ({}, dict(context=2, chunk=2),
                   dict(features=8, width=16, dim=32, depth=1, heads=2, latent_channels=2)),
     "tiny": (dict(channels=(8, 16, 16), latent_channels=4),
              dict(dim=32, depth=2, heads=2, context=2, steer_kernel=3,
-                  action_kernels=True, event_heads="attention")),
+                  action_kernels=True)),
     # sized so that one frame (2 denoising passes + decode) takes under 33 ms on 2 cores
     "cpu": (dict(channels=(24, 48, 96), latent_channels=8),
             dict(dim=192, depth=5, heads=3, context=4, steer_kernel=5,
-                 action_kernels=True, event_heads="attention")),
+                 action_kernels=True)),
     "gpu": (dict(channels=(64, 128, 256), blocks_per_level=2, latent_channels=8),
             dict(dim=384, depth=12, heads=6, context=8, steer_kernel=5,
-                 action_kernels=True, event_heads="attention")),
+                 action_kernels=True)),
 }
