@@ -263,10 +263,9 @@ CONTENT_WEIGHT = 0.5  # the content branch's own loss, beside the blended frame'
 GENERATE_COST = 0.05  # per generated pixel (mask probability), so that copying is the default
 # the mask is also taught directly: copy where the warped previous frame is as close to
 # the next one as the content is (or within COPY_LEVEL in every channel), generate
-# elsewhere. Through the straight-through rounding alone it generated 30% of a still
-# scene's pixels after 3,000 steps on VoxelWorld, and a scene held still for 32 no-op
-# steps fell to 19 dB; taught "copy only where exact", it generated 73% of the pixels
-# of play, blurring what a near copy would have kept sharp
+# elsewhere. Through the straight-through rounding alone it generated much of a still
+# scene; taught "copy only where exact", it generated most of play, blurring what a near
+# copy would have kept sharp (docs/copy-edit.md has the figures)
 MASK_WEIGHT = 0.5
 COPY_LEVEL = 3 / 127.5
 LATENT_NOISE = 0.1  # noise on the posterior's latent in training: it carries only so much

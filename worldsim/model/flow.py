@@ -14,8 +14,7 @@ from drifting) and the predicted chunk gets any level, the situation the sampler
 The velocity loss weighs the predicted chunk fully and the context frames by
 ``context_loss_weight``. The sampler never denoises a context frame, and a context frame at
 a low level has a velocity target that is mostly its (unguessable) noise, so its loss adds
-gradient noise: on the tiny overfit check, dropping it raised held-transition PSNR from
-17.6 to 18.1-18.6 dB.
+gradient noise (docs/history.md has the measurement).
 
 With ``action_dropout`` > 0, each frame after the first has its action hidden (-1, as for
 the first frame) with that probability, so the same network also predicts a frame from its
