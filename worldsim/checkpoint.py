@@ -45,7 +45,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from worldsim.config import ModelConfig
+from worldsim.config import ModelConfig, RetiredModelError
 from worldsim.device import check_device
 from worldsim.model.world import WorldModel
 
@@ -300,6 +300,8 @@ def read_config(folder) -> tuple[ModelConfig, dict]:
         raise CheckpointError(f"{path} has no \"config\" object (expected ModelConfig fields)")
     try:
         cfg = ModelConfig.from_dict(doc["config"])
+    except RetiredModelError as exc:
+        raise CheckpointError(f"{path} describes {exc}") from exc
     except (ValueError, TypeError, AttributeError) as exc:
         raise CheckpointError(f"{path} is not a valid worldsim model config: {exc}") from exc
     meta = doc.get("meta", {})

@@ -34,10 +34,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from worldsim.model.autoencoder import ResBlock
 from worldsim.config import ModelConfig
-from worldsim.model.dynamics import EventHeads, reward_classes
-from worldsim.model.layers import ActionEmbedder, Attention, LevelEmbedder, Mlp, modulate
+from worldsim.model.heads import EventHeads, reward_classes
+from worldsim.model.layers import ActionEmbedder, Attention, LevelEmbedder, Mlp, ResBlock, modulate
 
 FLOW_GAIN = 8.0  # the motion head's output times this is pixels (a turn moves tens)
 # the per-action motion table learns this much faster: under Adam a weight moves by about
@@ -98,7 +97,7 @@ class CoreBlock(nn.Module):
     def forward(self, x, cond):
         """x: (B, N, D); cond: (B, D)."""
         sh1, sc1, g1, sh2, sc2, g2 = self.ada(cond)[:, None].chunk(6, dim=-1)
-        x = x + g1 * self.attn(modulate(self.norm1(x), sh1, sc1))[0]
+        x = x + g1 * self.attn(modulate(self.norm1(x), sh1, sc1))
         return x + g2 * self.mlp(modulate(self.norm2(x), sh2, sc2))
 
 
@@ -270,7 +269,9 @@ MASK_WEIGHT = 0.5
 COPY_LEVEL = 3 / 127.5
 LATENT_NOISE = 0.1  # noise on the posterior's latent in training: it carries only so much
 PRIOR_WEIGHT = 1.0  # the prior's x-prediction loss
-REWARD_WEIGHT, REWARD_CLASS_WEIGHT, DONE_WEIGHT = 1.0, 0.1, 0.1  # as flow.py's
+# the reward regression's, a classifying reward head's cross-entropy's (it starts at
+# log(classes)) and termination's share (episode ends are rare; their loss stays small)
+REWARD_WEIGHT, REWARD_CLASS_WEIGHT, DONE_WEIGHT = 1.0, 0.1, 0.1
 
 
 def to_float(frames: torch.Tensor) -> torch.Tensor:
@@ -535,7 +536,17 @@ def editor_loss(model: CopyEditModel, frames, actions, rewards, terminated,
 
 # ---------------------------------------------------------------------- dreaming
 
-SALT_LATENT = 3  # the change latent's noise stream (sampler.py uses 0-2)
+SALT_LATENT = 3  # the change latent's noise stream within a dream's step (noise.KeyedNoise)
+MAX_SAMPLING_STEPS = 16
+
+
+def check_sampling_steps(steps) -> int:
+    """``steps`` (flow steps per dream frame) as an int, else a ValueError."""
+    if isinstance(steps, bool) or int(steps) != steps or \
+            not 1 <= int(steps) <= MAX_SAMPLING_STEPS:
+        raise ValueError(f"sampling steps must be between 1 and {MAX_SAMPLING_STEPS}, "
+                         f"got {steps}")
+    return int(steps)
 
 
 class EditRollout:
@@ -543,9 +554,8 @@ class EditRollout:
     ``context`` frames and its newest frame. Memory is fixed however long it runs."""
 
     def __init__(self, model: CopyEditModel, sampling_steps: int, noise):
-        if not 1 <= int(sampling_steps) <= 16:
-            raise ValueError(f"sampling steps must be between 1 and 16, got {sampling_steps}")
-        self.model, self.steps, self.noise = model, int(sampling_steps), noise
+        self.model, self.steps = model, check_sampling_steps(sampling_steps)
+        self.noise = noise
         self.feats = self.prev = None
 
     def reset(self, frames: torch.Tensor, rows=None) -> None:

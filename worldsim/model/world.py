@@ -1,12 +1,9 @@
-"""WorldModel: one world's model, built from its config: an autoencoder and latent dynamics,
-or a copy-and-edit model (editor.py)."""
+"""WorldModel: one world's model, built from its config: a copy-and-edit model (editor.py)."""
 from __future__ import annotations
 
 from torch import nn
 
-from worldsim.model.autoencoder import FrameAutoencoder
 from worldsim.config import ModelConfig
-from worldsim.model.dynamics import SpacetimeDiT, initialize_weights
 from worldsim.model.editor import CopyEditModel
 
 
@@ -14,20 +11,9 @@ class WorldModel(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
-        if cfg.editor is not None:  # a copy-and-edit model
-            self.editor = CopyEditModel(cfg)
-            initialize_weights(self)
-            self.editor.init_weights()
-            return
-        self.autoencoder = FrameAutoencoder(cfg.autoencoder)
-        self.dynamics = SpacetimeDiT(cfg.dynamics, cfg.autoencoder.latent_channels,
-                                     cfg.autoencoder.latent_size)
+        self.editor = CopyEditModel(cfg)
         initialize_weights(self)
-
-    @property
-    def is_editor(self) -> bool:
-        """A copy-and-edit model (editor.py) rather than an autoencoder and latent dynamics."""
-        return self.cfg.editor is not None
+        self.editor.init_weights()
 
     @property
     def image_size(self) -> int:
@@ -36,3 +22,19 @@ class WorldModel(nn.Module):
     @property
     def action_nvec(self) -> tuple[int, ...]:
         return self.cfg.dynamics.action_nvec
+
+
+def initialize_weights(model: nn.Module) -> None:
+    """The weights' first values (before the editor's own, ``init_weights``): Xavier-uniform
+    linear layers, small normal embeddings, zero biases, Kaiming-normal convolutions."""
+    for m in model.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.xavier_uniform_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Embedding):
+            nn.init.normal_(m.weight, std=0.02)
+        elif isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
