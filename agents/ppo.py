@@ -381,9 +381,6 @@ def _dream_meta(venv, dream_starts, dream_horizon) -> dict:
             "dream_horizon": dream_horizon,
             "dream_precision": config.precision,  # auto resolved
             "dream_rewards": "snapped" if config.snap_rewards else "raw",
-            # read from each finished frame (policies trained before recorded none: the
-            # last denoising pass)
-            "dream_events": config.events,
             "dream_sampling_steps": config.sampling_steps}
 
 

@@ -334,7 +334,7 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     window.add_argument("--benchmark", action="store_true",
                         help="run 300 frames uncapped with a scripted walk and print the "
                              "frames per second the loop sustains")
-    add_dream_options(parser, events="denoising")  # the player reads events fast
+    add_dream_options(parser)
     return parser
 
 

@@ -9,7 +9,7 @@ and as ``worldsim/Dream-v0`` for a model of any game (its world read from the ch
     env = gym.make("worldsim/DreamVoxel-v0", checkpoint="runs/voxel/model")
     envs = gym.make_vec("worldsim/DreamCrafter-v0", num_envs=64, device="cuda")
     env = gym.make("worldsim/Dream-v0", checkpoint="runs/pong/model",
-                   config=DreamConfig(sampling_steps=1, events="denoising"))
+                   config=DreamConfig(sampling_steps=1, precision="bf16"))
 
 How a dream runs is one :class:`worldsim.dream_config.DreamConfig`, passed as ``config=``
 or as its fields given as keywords (``device="cuda"`` above). ``checkpoint`` defaults to
@@ -218,8 +218,8 @@ class DreamEnv(HumanRenderMixin, gym.Env):
     ``world``: the teacher (``voxel``, ``crafter``, or the Gymnasium id the model learned;
     default: the checkpoint's world, or ``voxel`` without a checkpoint); ``checkpoint``: a
     model folder (default: the bundled one); ``config``: how the dream runs, a
-    :class:`worldsim.dream_config.DreamConfig` (device, sampling steps, context noise,
-    action guidance, precision, events, snapped rewards, compile; default: on the CPU with
+    :class:`worldsim.dream_config.DreamConfig` (device, sampling steps, precision, snapped
+    rewards, compile; default: on the CPU with
     the model's own settings), whose fields may also be given as keywords
     (``gym.make("worldsim/DreamVoxel-v0", sampling_steps=1, device="cuda")``), over
     ``config`` when both are; ``start_data``: a folder (or list) of recorded play to draw

@@ -25,12 +25,11 @@ bf16_supported = cpu_bf16  # (where the player looks for it)
 
 
 def time_frames(model: WorldModel, batch: int, frames: int, dtype, device) -> float:
-    """Seconds per generated frame (per batch step) in steady state, as the player dreams
-    (``events="denoising"``: a latent model's reward read from its last denoising pass)."""
+    """Seconds per generated frame (per batch step) in steady state, as the player dreams."""
     cfg = model.cfg
     S, ctx, nvec = model.image_size, cfg.dynamics.context, cfg.dynamics.action_nvec
     sim = WorldSimulator(model, batch, DreamConfig(
-        device=str(device), events="denoising",
+        device=str(device),
         precision="bf16" if dtype == torch.bfloat16 else "fp32"))
     g = torch.Generator().manual_seed(0)
     sim.reset(torch.randint(0, 256, (batch, ctx, S, S, 3), dtype=torch.uint8, generator=g),
@@ -50,7 +49,7 @@ def time_frames(model: WorldModel, batch: int, frames: int, dtype, device) -> fl
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="worldsim bench", description=__doc__.split("\n\n")[0].replace("``", "`"))
-    p.add_argument("--presets", nargs="+", default=["edit-det", "edit", "cpu"], choices=sorted(PRESETS))
+    p.add_argument("--presets", nargs="+", default=["edit-det", "edit"], choices=sorted(PRESETS))
     p.add_argument("--batches", nargs="+", type=int, default=[1, 8, 32])
     p.add_argument("--frames", type=int, default=20, help="timed frames per figure")
     p.add_argument("--device", default="auto")

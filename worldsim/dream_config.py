@@ -5,7 +5,7 @@ Gymnasium envs (``envs/dream.py``), PPO in the dream (``agents/ppo.py``) and the
 (``demos/play.py``). The commands build it from their flags with :func:`add_dream_options`
 and :func:`dream_config`::
 
-    config = DreamConfig(sampling_steps=2, precision="bf16", events="denoising")
+    config = DreamConfig(sampling_steps=2, precision="bf16")
     sim = WorldSimulator(model, batch_size=256, config=config)
 
 A setting left at ``None`` is the model's own (from its checkpoint), resolved where the
@@ -18,22 +18,6 @@ import dataclasses
 from dataclasses import dataclass
 
 PRECISIONS = ("auto", "fp32", "bf16")
-EVENTS = ("finished", "denoising")  # where a dream's reward and termination are read
-MAX_ACTION_GUIDANCE = 10.0
-
-
-def check_guidance_range(guidance) -> float:
-    """``guidance`` as a float in [0, MAX_ACTION_GUIDANCE], else a ValueError."""
-    value = _number("action_guidance", guidance)
-    if not 0.0 <= value <= MAX_ACTION_GUIDANCE:
-        raise ValueError(f"action_guidance must be in [0, {MAX_ACTION_GUIDANCE:g}], got {value}")
-    return value
-
-
-def _number(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    return float(value)
 
 
 @dataclass(frozen=True)
@@ -41,14 +25,10 @@ class DreamConfig:
     """The settings of a dream; ``None`` means the model's own.
 
     ``device``: where the model runs (``cpu``, ``cuda``, ``cuda:N``, ``auto``; None: where
-    the model already is, the CPU for one read from a checkpoint). ``sampling_steps``: Euler
-    steps per frame (fewer is faster). ``context_noise``: the noise level the context frames
-    are seen at, in [0, 1]. ``action_guidance``: how far each frame is pushed along its
-    action, in [0, 10] (other than 1 only for models trained with action dropout).
-    ``precision``: ``auto`` (bf16 on CUDA, and on CPUs that compute it natively for
-    copy-and-edit models; else fp32), ``fp32`` or ``bf16``. ``events``: ``finished``
-    (reward and termination read from each finished frame, in a pass of their own) or
-    ``denoising`` (from the last denoising pass: faster, less exact). ``snap_rewards``:
+    the model already is, the CPU for one read from a checkpoint). ``sampling_steps``: flow
+    steps per frame for the change latent (fewer is faster). ``precision``: ``auto`` (bf16
+    on CUDA and on CPUs that compute it natively; else fp32), ``fp32`` or ``bf16``.
+    ``snap_rewards``:
     pay the training data's reward nearest the reward head's output (a classifying head's
     likeliest) rather than the output itself (its expected reward). ``compile``: run the
     model through ``torch.compile`` (faster steps after a compile at the first ones).
@@ -56,10 +36,7 @@ class DreamConfig:
 
     device: str | None = None
     sampling_steps: int | None = None
-    context_noise: float | None = None
-    action_guidance: float | None = None
     precision: str = "auto"
-    events: str = "finished"
     snap_rewards: bool = True
     compile: bool = False
 
@@ -72,17 +49,9 @@ class DreamConfig:
             if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
                 raise ValueError(f"sampling_steps must be a whole number of at least 1 (or "
                                  f"None: the model's own), got {steps!r}")
-        if self.context_noise is not None:
-            noise = _number("context_noise", self.context_noise)
-            if not 0.0 <= noise <= 1.0:
-                raise ValueError(f"context_noise must be in [0, 1], got {noise}")
-            set_(self, "context_noise", noise)
-        if self.action_guidance is not None:
-            set_(self, "action_guidance", check_guidance_range(self.action_guidance))
-        for name, allowed in (("precision", PRECISIONS), ("events", EVENTS)):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}, "
-                                 f"got {getattr(self, name)!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, "
+                             f"got {self.precision!r}")
         for name in ("snap_rewards", "compile"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
@@ -130,12 +99,12 @@ def _device_name(device) -> str:
 DEFAULTS_DEST = "dream_defaults"  # where the parser keeps its dream flags' defaults
 
 
-def add_dream_options(parser: argparse.ArgumentParser, events: str = "finished",
+def add_dream_options(parser: argparse.ArgumentParser,
                       device_help: str = "where the dream model runs (default: cpu)",
                       horizon: bool = False):
     """The dream's flags, as one argument group of ``parser``: the model, its start
     contexts (and with ``horizon``, a cap on a dream's length) and the DreamConfig
-    settings. ``events`` is the command's default for ``--events``. Returns the group."""
+    settings. Returns the group."""
     g = parser.add_argument_group(
         "dream", "the model that dreams and how it runs; unset settings are the model's own")
     actions = []
@@ -153,19 +122,18 @@ def add_dream_options(parser: argparse.ArgumentParser, events: str = "finished",
         add("--dream-horizon", type=int, default=None, metavar="N",
             help="end each dream after N steps (default: a real episode's length)")
     add("--sampling-steps", type=int, default=None, metavar="N",
-        help="Euler steps per dream frame; fewer is faster")
+        help="flow steps per dream frame for the change latent; fewer is faster")
     add("--precision", default="auto", choices=PRECISIONS,
         help="the dream's arithmetic; auto (the default) is bf16 on CUDA and where this "
              "CPU computes bf16 natively and it pays, else fp32")
     add("--dream-set", action="append", default=[], type=dream_setting, metavar="KEY=VALUE",
         help="a finer setting, repeatable: " + "; ".join(
-            f"{key}={kind}" for key, (kind, _) in FINE_SETTINGS.items()) +
-        f" (default events: {events})")
+            f"{key}={kind}" for key, (kind, _) in FINE_SETTINGS.items()))
     add("--compile", action="store_true",
         help="compile the model with torch.compile: faster frames after a compile of "
              "about a minute (seconds once cached)")
     parser.set_defaults(**{DEFAULTS_DEST: {a.dest: a.default for a in actions
-                                           if a.dest != "device"}}, dream_events=events)
+                                           if a.dest != "device"}})
     return g
 
 
@@ -175,12 +143,9 @@ def _flag(value: str) -> bool:
     return value.lower() in ("true", "1", "yes")
 
 
-# the DreamConfig settings that only some models use, set on the command line by
-# --dream-set KEY=VALUE: (what the value is, how it is read)
+# the finer DreamConfig settings, set on the command line by --dream-set KEY=VALUE: (what
+# the value is, how it is read)
 FINE_SETTINGS = {
-    "action_guidance": ("G, for a model trained with --action-dropout", float),
-    "context_noise": ("X in [0, 1]", float),
-    "events": ("finished|denoising, where rewards and endings are read", str),
     "snap_rewards": ("false pays the reward head's own output", _flag),
 }
 
@@ -202,9 +167,8 @@ def dream_setting(text: str) -> tuple[str, object]:
 
 def dream_config(args: argparse.Namespace) -> DreamConfig:
     """The DreamConfig of parsed flags (from :func:`add_dream_options`)."""
-    fine = {"events": args.dream_events, **dict(args.dream_set)}
     return DreamConfig(device=args.device, sampling_steps=args.sampling_steps,
-                       precision=args.precision, compile=args.compile, **fine)
+                       precision=args.precision, compile=args.compile, **dict(args.dream_set))
 
 
 def dream_flags_given(args: argparse.Namespace) -> list[str]:

@@ -10,16 +10,12 @@ Start contexts are real frames: ``context_frames`` (B, K, H, W, 3) uint8 with K 
 model's context, and ``context_actions`` (B, K-1, A), the actions taken between them (the
 last ``context`` frames are used). Actions are integer vectors, one entry per component
 (a Discrete space's action is a vector of one). Each dream draws its noise from its own
-seed (:class:`worldsim.model.sampler.KeyedNoise`), so a dream is the same alone or in any batch,
+seed (:class:`worldsim.model.noise.KeyedNoise`), so a dream is the same alone or in any batch,
 and ``reset(..., rows=...)`` restarts some dreams while the rest go on. Memory is fixed:
-the rollout keeps ``context`` frames of keys and values per dream, however long it runs.
+the rollout keeps the encodings of ``context`` frames per dream, however long it runs.
 
-How the dreams run (device, sampler settings, precision, ...) is one
-:class:`worldsim.dream_config.DreamConfig`. Its ``events`` says where the reward and
-termination come from. ``"finished"`` (the default) reads them from each finished frame,
-in a pass of its own, so they judge what the dream shows; ``"denoising"`` reads them from the last denoising pass, which sees the new frame
-half-formed (with two sampling steps) but saves that pass: one dream step at batch 1 takes
-about 1.3x less time, so the player uses it.
+How the dreams run (device, sampling steps, precision, ...) is one
+:class:`worldsim.dream_config.DreamConfig`.
 """
 from __future__ import annotations
 
@@ -27,12 +23,11 @@ import copy
 
 import numpy as np
 import torch
-from torch import nn
 
 from worldsim.device import check_device
-from worldsim.dream_config import DreamConfig, check_guidance_range
+from worldsim.dream_config import DreamConfig
 from worldsim.model.editor import EditRollout, to_float, to_uint8
-from worldsim.model.sampler import KeyedNoise, LatentRollout
+from worldsim.model.noise import KeyedNoise
 from worldsim.model.world import WorldModel
 
 TERMINATION_THRESHOLD = 0.5  # a dream ends when the termination head's probability passes this
@@ -49,17 +44,6 @@ def snap_rewards(raw: torch.Tensor, values) -> torch.Tensor:
     return v[(raw[:, None] - v[None, :]).abs().argmin(dim=1)]
 
 
-def check_action_guidance(cfg, guidance: float) -> float:
-    """``guidance`` as a float if a model of config ``cfg`` can dream with it; else a
-    ValueError that says why."""
-    guidance = check_guidance_range(guidance)
-    if guidance != 1.0 and not cfg.flow.action_dropout:
-        raise ValueError("action guidance needs a model trained with action dropout "
-                         "(`worldsim train --action-dropout 0.1`); this one never learned "
-                         "to predict a frame without its action")
-    return guidance
-
-
 def cpu_bf16() -> bool:
     """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX): a copy-and-edit
     model's batch of 256 dreams then steps 1.6 times as fast as in float32."""
@@ -69,10 +53,10 @@ def cpu_bf16() -> bool:
 
 def _resolve_precision(precision: str, device: torch.device, model: WorldModel) -> str:
     """``auto`` made ``bf16`` where the chip computes it natively (CUDA, or a CPU with
-    AVX-512 bf16 or AMX for a copy-and-edit model), else ``fp32``."""
+    AVX-512 bf16 or AMX), else ``fp32``."""
     if precision != "auto":
         return precision
-    return "bf16" if device.type == "cuda" or (model.is_editor and cpu_bf16()) else "fp32"
+    return "bf16" if device.type == "cuda" or cpu_bf16() else "fp32"
 
 
 def _tensor(x, name: str, device, dtype=None) -> torch.Tensor:
@@ -89,36 +73,22 @@ def _tensor(x, name: str, device, dtype=None) -> torch.Tensor:
 
 
 def _bf16_weights(model: WorldModel) -> WorldModel:
-    """A copy of ``model`` whose linear and convolution weights are bfloat16 already, so
-    that autocast does not cast every weight again at every call (about a tenth of a CPU
-    step). Norms and embeddings stay float32, as autocast wants them. A copy-and-edit
-    model is wholly bfloat16 and runs without autocast (whose casts to float32 and back
-    around its norms took a fifth of a batch-256 step); the motion, the mask and the
-    warp compute in float32 anyway."""
+    """A copy of ``model`` wholly in bfloat16, run without autocast (whose casts to float32
+    and back around its norms took a fifth of a batch-256 step); the motion, the mask and
+    the warp compute in float32 anyway."""
     model = copy.deepcopy(model)
-    if model.is_editor:
-        model.editor.to(torch.bfloat16)
-        return model
-    for module in model.modules():
-        if isinstance(module, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
-            module.to(torch.bfloat16)
+    model.editor.to(torch.bfloat16)
     return model
 
 
 def _compiled(model: WorldModel) -> WorldModel:
-    """``model`` (a copy the simulator owns) with its transformer blocks and its decoder
-    run through ``torch.compile``: a dream step on the CPU is mostly many small operations,
-    which compiled code fuses. The blocks share their code, so they compile once per shape
-    (about a minute on 2 cores the first time, seconds later from torch's on-disk cache)."""
-    if model.is_editor:
-        editor = model.editor
-        editor.core = torch.compile(editor.core, dynamic=False)
-        editor.decode = torch.compile(editor.decode, dynamic=False)
-        return model
-    blocks = model.dynamics.blocks
-    for i, block in enumerate(blocks):
-        blocks[i] = torch.compile(block, dynamic=False)
-    model.autoencoder.decode = torch.compile(model.autoencoder.decode, dynamic=False)
+    """``model`` (a copy the simulator owns) with its core and its decoder run through
+    ``torch.compile``: a dream step on the CPU is mostly many small operations, which
+    compiled code fuses (about a minute on 2 cores the first time, seconds later from
+    torch's on-disk cache)."""
+    editor = model.editor
+    editor.core = torch.compile(editor.core, dynamic=False)
+    editor.decode = torch.compile(editor.decode, dynamic=False)
     return model
 
 
@@ -147,30 +117,16 @@ class WorldSimulator:
         self._settle(model.cfg, config)
         self._reward_tables(model.cfg, config.snap_rewards)
         self.noise = KeyedNoise(self.batch_size, self.device)
-        if model.is_editor:  # reward and termination come with the frame's tokens
-            self.rollout = EditRollout(model.editor, self.sampling_steps, self.noise)
-        else:
-            self.rollout = LatentRollout(model.dynamics, self.context, self.sampling_steps,
-                                         self.context_noise, self.noise,
-                                         self.action_guidance, self.events)
+        self.rollout = EditRollout(model.editor, self.sampling_steps, self.noise)
         self.started = False
 
     def _settle(self, cfg, config: DreamConfig) -> None:
         """The sampler settings: ``config``'s, or the model's where it leaves them None."""
-        flow = cfg.flow
-        self.config = config.replace(
-            device=str(self.device), precision=self.precision,
-            sampling_steps=flow.sampling_steps if config.sampling_steps is None
-            else config.sampling_steps,
-            context_noise=flow.context_noise if config.context_noise is None
-            else config.context_noise,
-            action_guidance=check_action_guidance(
-                cfg, flow.action_guidance if config.action_guidance is None
-                else config.action_guidance))
+        steps = cfg.flow.sampling_steps if config.sampling_steps is None \
+            else config.sampling_steps
+        self.config = config.replace(device=str(self.device), precision=self.precision,
+                                     sampling_steps=steps)
         self.sampling_steps = self.config.sampling_steps
-        self.context_noise = self.config.context_noise
-        self.action_guidance = self.config.action_guidance
-        self.events = self.config.events
 
     def _reward_tables(self, cfg, snap: bool) -> None:
         """The values a dream's rewards are snapped to (the training data's, when the model
@@ -199,10 +155,6 @@ class WorldSimulator:
     @property
     def action_nvec(self) -> tuple[int, ...]:
         return self.model.action_nvec
-
-    def _autocast(self):
-        return torch.autocast(self.device.type, dtype=torch.bfloat16,
-                              enabled=self.precision == "bf16" and not self.model.is_editor)
 
     # ---------------------------------------------------------------- checks
     def check_actions(self, actions, count: int, name: str = "actions") -> torch.Tensor:
@@ -262,7 +214,7 @@ class WorldSimulator:
                     rows_t, torch.arange(self.batch_size, device=self.device)):
                 raise ValueError("the first reset must start every dream (rows=None)")
         R = len(rows_t)
-        f, a = self.check_context(frames, actions, R)
+        f, _ = self.check_context(frames, actions, R)
         seeds_t = torch.as_tensor(np.asarray(seeds, dtype=np.int64).reshape(-1), device=self.device)
         if len(seeds_t) != R:
             raise ValueError(f"seeds must hold one integer per started dream ({R}), "
@@ -271,17 +223,8 @@ class WorldSimulator:
             return f[:, -1]
         self.noise.seed(rows_t, seeds_t)
         restart = None if (rows is None or not self.started) else rows_t
-        if self.model.is_editor:
-            dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
-            self.rollout.reset(to_float(f).to(dtype), rows=restart)
-            self.started = True
-            return f[:, -1]
-        ae = self.model.autoencoder
-        none = torch.full_like(a[:, :1], -1)
-        led_to = torch.cat([none, a], 1)
-        with self._autocast():
-            latents = ae.encode(ae.to_float(f)).float()
-            self.rollout.reset(latents, led_to, rows=restart)
+        dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
+        self.rollout.reset(to_float(f).to(dtype), rows=restart)
         self.started = True
         return f[:, -1]
 
@@ -296,14 +239,8 @@ class WorldSimulator:
         if not self.started:
             raise RuntimeError("reset() the simulator with start contexts before step()")
         act = self.check_actions(actions, self.batch_size)
-        with self._autocast():
-            if self.model.is_editor:
-                frame, reward, p_end = self.rollout.step(act)
-                frames = to_uint8(frame)
-            else:
-                z, reward, p_end = self.rollout.step(act)
-                ae = self.model.autoencoder
-                frames = ae.to_uint8(ae.decode(z))
+        frame, reward, p_end = self.rollout.step(act)
+        frames = to_uint8(frame)
         p_end = p_end.float()
         reward = reward.float()
         if reward.dim() == 2:  # a classifying head's logits over the model's reward values
