@@ -1,6 +1,6 @@
 """A new model for a run: built from a preset for the run's data, or taken from a trained
-model (``--init``, an exported one too) whose copy-and-edit motion table is fitted again
-to the run's play."""
+model (``--init``, an exported one too) whose motion table is fitted again to the run's
+play."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,10 +9,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from worldsim.checkpoint import load_model
 from worldsim.config import ModelConfig, preset
 from worldsim.data import WindowDataset, reward_values
-from worldsim.model.dynamics import classes_for
+from worldsim.model.heads import classes_for
 from worldsim.model.editor import FIT_PAIRS, fit_action_motion, to_float
 from worldsim.model.world import WorldModel
 
@@ -34,38 +33,23 @@ def data_facts(paths) -> DataFacts:
 
 
 def set_reward_values(dyn, values) -> None:
-    """Record the data's reward ``values`` in a dynamics config about to be built; with
-    attention event heads the reward head classifies into them."""
+    """Record the data's reward ``values`` in a dynamics config about to be built; the
+    reward head classifies into them (unless they are too many, or one)."""
     dyn.reward_values = values
-    dyn.reward_classes = classes_for(values) if dyn.event_heads == "attention" else 0
+    dyn.reward_classes = classes_for(values)
 
 
-def new_config(name: str, facts: DataFacts, steer_kernel: int | None = None) -> ModelConfig:
-    """The config of a new model of preset ``name`` for the data of ``facts``; with
-    ``steer_kernel`` its action-steered convolutions of that size (0: none)."""
+def new_config(name: str, facts: DataFacts) -> ModelConfig:
+    """The config of a new model of preset ``name`` for the data of ``facts``."""
     cfg = preset(name, world=facts.world, action_nvec=facts.nvec, image_size=facts.size)
-    if steer_kernel is not None:
-        cfg.dynamics.steer_kernel = steer_kernel
-        cfg.dynamics.action_kernels = bool(steer_kernel)
     set_reward_values(cfg.dynamics, facts.values)
     return cfg
 
 
-def build_model(name: str, facts: DataFacts, seed: int, device,
-                steer_kernel: int | None = None) -> WorldModel:
+def build_model(name: str, facts: DataFacts, seed: int, device) -> WorldModel:
     """A new, untrained model; the same ``seed`` builds the same initial weights."""
     torch.manual_seed(seed)
-    return WorldModel(new_config(name, facts, steer_kernel)).to(device)
-
-
-def load_init(init: str, device) -> tuple[WorldModel, dict]:
-    """The model a new run starts from (``--init``) and its meta; it must have finished its
-    autoencoder phase (a run that has not is resumed, not started from)."""
-    model, meta = load_model(init, device=device)
-    if meta.get("phase") not in ("dynamics", "done"):
-        raise ValueError(f"--init {init} has not finished training its autoencoder "
-                         f"(phase {meta.get('phase')!r}); resume its own run instead")
-    return model, meta
+    return WorldModel(new_config(name, facts)).to(device)
 
 
 def check_init_matches(out: Path, init: str | None, meta: dict) -> None:
@@ -79,7 +63,7 @@ def check_init_matches(out: Path, init: str | None, meta: dict) -> None:
 
 
 def fit_editor_motion(model: WorldModel, data: WindowDataset, seed: int, device) -> str:
-    """A new copy-and-edit model's per-action motion table fitted to the play it trains
+    """A new model's per-action motion table fitted to the play it trains
     on (editor.fit_action_motion); returns a line for the log."""
     batch = data.sample(min(FIT_PAIRS, len(data)), np.random.default_rng([seed, 2]))
     K = model.cfg.dynamics.context

@@ -1,9 +1,9 @@
-"""The training loop: the phases in turn (autoencoder, then dynamics; a copy-and-edit model
-has only the second), a checkpoint every ``ckpt_every`` steps, samples, and the ways a run
-stops early with its step saved (Ctrl-C or SIGTERM, ``--minutes``, ``--stop-after``).
+"""The training loop: the steps of the training phase (``dynamics``; a finished run is
+``done``), a checkpoint every ``ckpt_every`` steps, samples, and the ways a run stops early
+with its step saved (Ctrl-C or SIGTERM, ``--minutes``, ``--stop-after``).
 
-The data order is a function of (seed, phase, step, rank), so a run resumed from a
-checkpoint draws exactly the batches the stopped one would have.
+The data order is a function of (seed, step, rank), so a run resumed from a checkpoint
+draws exactly the batches the stopped one would have.
 """
 from __future__ import annotations
 
@@ -21,18 +21,20 @@ from worldsim.data import WindowDataset
 from worldsim.interrupt import GracefulStop
 from worldsim.model.world import WorldModel
 from worldsim.training.distributed import Distributed
-from worldsim.training.losses import phase_loss
+from worldsim.training.losses import EditorLoss
 from worldsim.training.samples import write_samples
 from worldsim.training.settings import TrainSettings
 
-PHASES = ("autoencoder", "dynamics", "done")
-WARMUP_STEPS = 200  # linear learning-rate warm-up at the start of each phase
-SCALE_FRAMES = 512  # frames used to measure the latent scale after the autoencoder phase
+PHASES = ("dynamics", "done")  # (a checkpoint's meta names the phase it was saved in)
+WARMUP_STEPS = 200  # linear learning-rate warm-up at the start
 START_CONTEXTS = 32  # windows of real play saved with each checkpoint for dreams to start from
+# the data order's key of the training phase: 1 since runs had an autoencoder phase (0)
+# before it, kept so that the same seed draws the same batches
+DATA_KEY = 1
 
 
-def batch_rng(seed: int, phase: str, step: int, rank: int) -> np.random.Generator:
-    return np.random.default_rng([seed, PHASES.index(phase), step, rank])
+def batch_rng(seed: int, step: int, rank: int) -> np.random.Generator:
+    return np.random.default_rng([seed, DATA_KEY, step, rank])
 
 
 def to_device(batch: dict, device) -> dict:
@@ -47,7 +49,7 @@ def learning_rate(base: float, step: int) -> float:
 class Run:
     """A run ready to train: built new or resumed (see train.py), at ``phase`` ``step``.
     ``extra`` is the record saved with the training state (seconds trained, changes, the
-    ``--init`` model, the latent scale); ``meta`` what every checkpoint's config says."""
+    ``--init`` model); ``meta`` what every checkpoint's config says."""
     model: WorldModel
     opt: torch.optim.Optimizer
     data: WindowDataset
@@ -56,7 +58,7 @@ class Run:
     out: Path
     seed: int
     precision: str  # "bf16" or "fp32"
-    phase: str = "autoencoder"
+    phase: str = "dynamics"
     step: int = 0
     extra: dict = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
@@ -87,7 +89,7 @@ class Loop:
         self.saved = (phase, step)
         elapsed = r.extra.get("seconds", 0.0) + time.time() - self.started
         s = r.settings
-        meta = dict(r.meta, phase=phase, step=step, ae_steps=s.ae_steps, steps=s.steps,
+        meta = dict(r.meta, phase=phase, step=step, steps=s.steps,
                     batch=s.batch, event_share=s.event_share, seconds=round(elapsed, 1))
         for key in ("changes", "init"):
             if r.extra.get(key):
@@ -99,17 +101,15 @@ class Loop:
         r = self.r
         self.log = open(r.out / "log.jsonl", "a") if r.dist.main else None
         try:
-            for name, total in (("autoencoder", r.settings.ae_steps),
-                                ("dynamics", r.settings.steps)):
-                if PHASES.index(r.phase) > PHASES.index(name):
-                    continue
-                code = self.train_phase(name, total)
+            if r.phase == "dynamics":
+                code = self.train_phase("dynamics", r.settings.steps)
                 if code is not None:
                     return code
-                self.end_phase(name)
+                r.phase = "done"
+                self.checkpoint(r.phase, r.step)
             if r.dist.main:
                 result = write_samples(r.model, r.data, r.out / "samples", "final",
-                                       r.dist.device, rollout=True)
+                                       r.dist.device)
                 print(f"done: {r.out}/model; " +
                       ", ".join(f"{k} {v:.2f} dB" for k, v in result.items()))
         finally:
@@ -123,7 +123,7 @@ class Loop:
         from tqdm import tqdm
 
         r = self.r
-        module = r.dist.wrap(phase_loss(r.model, name))
+        module = r.dist.wrap(EditorLoss(r.model))
         bar = self.bar = tqdm(total=total, initial=r.step, desc=name,
                               disable=not r.dist.main, unit="step", dynamic_ncols=True)
         tick, seen = time.time(), 0
@@ -131,7 +131,7 @@ class Loop:
             while r.step < total:
                 if r.dist.agree(self.stop.requested):  # Ctrl-C or SIGTERM
                     return self.interrupted(name)
-                loss, parts = self.train_step(module, name)
+                loss, parts = self.train_step(module)
                 seen += r.settings.batch * r.dist.world
                 if r.dist.main:
                     bar.update(1)
@@ -147,21 +147,18 @@ class Loop:
             bar.close()
         return None
 
-    def train_step(self, module, name: str) -> tuple[float, dict]:
-        """One optimizer step of phase ``name`` on the batch of this step; the loss."""
+    def train_step(self, module) -> tuple[float, dict]:
+        """One optimizer step on the batch of this step; the loss."""
         r = self.r
-        rng = batch_rng(r.seed, name, r.step, r.dist.rank)
-        share = r.settings.event_share if name == "dynamics" else 0.0
-        batch = to_device(r.data.sample(r.settings.batch, rng, share), r.dist.device)
+        rng = batch_rng(r.seed, r.step, r.dist.rank)
+        batch = to_device(r.data.sample(r.settings.batch, rng, r.settings.event_share),
+                          r.dist.device)
         for group in r.opt.param_groups:
             group["lr"] = learning_rate(r.settings.lr, r.step)
         with self.autocast:
-            if name == "autoencoder":
-                loss, parts = module(r.model.autoencoder.to_float(batch["frames"][:, -1])), {}
-            else:
-                gen = torch.Generator(device=r.dist.device).manual_seed(int(rng.integers(2**31)))
-                loss, parts = module(batch["frames"], batch["actions"], batch["rewards"],
-                                     batch["terminated"], gen)
+            gen = torch.Generator(device=r.dist.device).manual_seed(int(rng.integers(2**31)))
+            loss, parts = module(batch["frames"], batch["actions"], batch["rewards"],
+                                 batch["terminated"], gen)
         r.opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(r.model.parameters(), 1.0)
@@ -175,8 +172,7 @@ class Loop:
         if step % s.ckpt_every == 0 and step < total:
             self.checkpoint(name, step)
         if r.dist.main and s.sample_every and step % s.sample_every == 0:
-            write_samples(r.model, r.data, r.out / "samples", f"{name}_{step}",
-                          r.dist.device, rollout=name == "dynamics")
+            write_samples(r.model, r.data, r.out / "samples", f"{name}_{step}", r.dist.device)
         if r.stop_after is not None and step >= r.stop_after:
             self.checkpoint(name, step)
             return 0
@@ -199,21 +195,3 @@ class Loop:
                   f"{self.r.step:,}, saved in {self.ckpt}; the same command goes on from there",
                   file=sys.stderr)
         return self.stop.exit_code
-
-    def end_phase(self, name: str) -> None:
-        """After the autoencoder: measure the latent scale and begin the dynamics at step 0.
-        After the dynamics: the run is done. Either way, a checkpoint."""
-        r = self.r
-        if name == "autoencoder":
-            ae = r.model.autoencoder
-            with torch.no_grad():
-                picks = np.random.default_rng(r.seed).integers(0, len(r.data.frames), SCALE_FRAMES)
-                frames = torch.from_numpy(r.data.frames[picks]).to(r.dist.device)
-                scale = ae.set_latent_scale(ae.to_float(frames))
-            if r.dist.world > 1:  # every rank measures on the same frames; keep them equal
-                torch.distributed.broadcast(ae.latent_scale, 0)
-            r.extra["latent_std"] = scale
-            r.phase, r.step = "dynamics", 0
-        else:
-            r.phase = "done"
-        self.checkpoint(r.phase, r.step)

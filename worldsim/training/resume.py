@@ -1,7 +1,7 @@
 """Resuming a run: the model, optimizer, phase, step and record of its last checkpoint,
 exactly; a model without training state (one written by ``worldsim migrate``, copied or
 exported) goes on from its step with a fresh optimizer. Resuming never changes a model's
-architecture: flags that would are refused with a pointer to ``worldsim migrate``."""
+reward classes: a change is refused with a pointer to ``worldsim migrate``."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from worldsim.checkpoint import load_training_state
-from worldsim.model.dynamics import reward_classes
+from worldsim.model.heads import reward_classes
 from worldsim.model.world import WorldModel
 from worldsim.training.build import DataFacts
 from worldsim.training.loop import PHASES
@@ -23,16 +23,6 @@ def check_fits(model: WorldModel, source: Path, facts: DataFacts, data) -> None:
         raise ValueError(f"{source} is a model of world {model.cfg.world!r} at "
                          f"{model.image_size}px, but {' '.join(map(str, data))} holds "
                          f"{facts.world!r} at {facts.size}px")
-
-
-def check_architecture(model: WorldModel, source: Path, steer_kernel: int | None) -> None:
-    """Refuse a ``--steer-kernel`` other than the model's: that is a migration."""
-    have = model.cfg.dynamics.steer_kernel
-    if steer_kernel is None or steer_kernel == have or model.is_editor:
-        return
-    raise ValueError(f"{source} has steered convolutions of size {have}; resuming never "
-                     f"changes a model's architecture. For size {steer_kernel}: "
-                     + MIGRATE.format(source, f"--steer-kernel {steer_kernel}"))
 
 
 def check_rewards(model: WorldModel, source: Path, facts: DataFacts, data) -> str | None:
@@ -49,8 +39,7 @@ def check_rewards(model: WorldModel, source: Path, facts: DataFacts, data) -> st
     if values is None:
         raise ValueError(f"{source}'s reward head classifies into the rewards {known}, but "
                          f"{' '.join(map(str, data))} holds too many distinct rewards to "
-                         "classify; give it new heads: "
-                         + MIGRATE.format(source, "--new-dynamics PRESET"))
+                         "classify; train a new model on it instead")
     new = sorted(set(values) - set(known))
     if new:
         raise ValueError(f"{source}'s reward head classifies into the rewards {known}; the "
@@ -66,11 +55,9 @@ def training_state(meta: dict, source: Path, exact: bool,
     with the fresh optimizer, and a note saying so."""
     if exact:
         step, extra = load_training_state(source, opt)
-        return extra.get("phase", "autoencoder"), step, extra, None
+        return extra.get("phase", "dynamics"), step, extra, None
     if meta.get("phase") not in PHASES:  # weights that say nothing of their training
-        return "autoencoder", 0, {}, None
-    # the phase goes on from its step (a trained autoencoder is kept)
-    phase = "autoencoder" if meta["phase"] == "autoencoder" else "dynamics"
+        return "dynamics", 0, {}, None
     extra = {"seconds": meta.get("seconds", 0.0), "changes": list(meta.get("changes", []))}
     note = f"weights from {source} ({meta.get('exported_dtype', 'float32')}), fresh optimizer"
-    return phase, int(meta.get("step") or 0), extra, note
+    return "dynamics", int(meta.get("step") or 0), extra, note

@@ -1,5 +1,5 @@
-"""What a run shows of itself: a reconstruction grid (latent models) and an open-loop
-rollout video, real play beside the dream, with their PSNRs."""
+"""What a run shows of itself: an open-loop rollout video, real play beside the dream, and
+the PSNR of its first frame."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,6 +9,7 @@ import torch
 
 from worldsim.data import WindowDataset
 from worldsim.model.editor import EditRollout, to_float, to_uint8
+from worldsim.model.noise import GeneratorNoise
 from worldsim.model.world import WorldModel
 from worldsim.video import write_video
 
@@ -19,64 +20,37 @@ def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
     return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
 
 
-def _reconstruction(model: WorldModel, frames: torch.Tensor, path: Path) -> float:
-    """Save the frames above their reconstructions as one PNG; returns the PSNR."""
-    from PIL import Image
-
-    ae = model.autoencoder
-    recon = ae.to_uint8(ae(ae.to_float(frames)))
-    grid = torch.cat([torch.cat(list(frames), 1), torch.cat(list(recon), 1)], 0)
-    Image.fromarray(grid.cpu().numpy()).save(path)
-    return psnr(recon, frames)
-
-
 def dream_frames(model: WorldModel, real: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
     """The frames a model dreams from the first ``context`` frames of ``real`` (T, H, W, 3)
     under ``actions`` (T, A): one for each frame after the context, open loop."""
-    from worldsim.model.sampler import GeneratorNoise, LatentRollout
-
     ctx = model.cfg.dynamics.context
     # its own noise, so that a resumed run scores what an uninterrupted one does
     noise = GeneratorNoise(torch.Generator(device=real.device).manual_seed(0))
     dream = []
-    if model.is_editor:
-        roll = EditRollout(model.editor, model.cfg.flow.sampling_steps, noise)
-        roll.reset(to_float(real[None, :ctx]))
-        for t in range(ctx - 1, len(actions)):
-            dream.append(to_uint8(roll.step(actions[None, t])[0])[0])
-        return torch.stack(dream)
-    ae = model.autoencoder
-    roll = LatentRollout(model.dynamics, ctx, model.cfg.flow.sampling_steps,
-                         model.cfg.flow.context_noise, noise)
-    led = torch.cat([torch.full_like(actions[None, :1], -1), actions[None, :ctx - 1]], 1)
-    roll.reset(ae.encode(ae.to_float(real[None, :ctx])), led)
+    roll = EditRollout(model.editor, model.cfg.flow.sampling_steps, noise)
+    roll.reset(to_float(real[None, :ctx]))
     for t in range(ctx - 1, len(actions)):
-        z, _, _ = roll.step(actions[None, t])
-        dream.append(ae.to_uint8(ae.decode(z))[0])
+        dream.append(to_uint8(roll.step(actions[None, t])[0])[0])
     return torch.stack(dream)
 
 
 def write_samples(model: WorldModel, data: WindowDataset, folder: Path, tag: str,
-                  device, rollout: bool, rollout_steps: int = 32) -> dict:
-    """A reconstruction grid PNG and an open-loop rollout mp4 (real | dream); returns PSNRs."""
+                  device, rollout_steps: int = 32) -> dict:
+    """An open-loop rollout mp4 (real | dream); returns the PSNR of its first frame."""
     folder.mkdir(parents=True, exist_ok=True)
     model.eval()
     rng = np.random.default_rng(0)
-    out = {}
     with torch.no_grad():
-        frames = torch.from_numpy(data.sample(8, rng)["frames"][:, 0]).to(device)
-        if not model.is_editor:  # (a copy-and-edit model has nothing to reconstruct)
-            out["recon_psnr"] = _reconstruction(model, frames, folder / f"recon_{tag}.png")
+        data.sample(8, rng)  # (a draw kept so that the rollout shows the episode it always did)
         ctx = model.cfg.dynamics.context
         # as long a rollout as the episodes allow (every episode holds at least one window)
         episode = data.segment(min(ctx + rollout_steps, data.longest), rng)
-        if rollout:
-            real = torch.from_numpy(episode["frames"]).to(device)
-            dream = dream_frames(model, real, torch.from_numpy(episode["actions"]).to(device))
-            truth = real[ctx:]
-            out["next_frame_psnr"] = psnr(dream[:1], truth[:1])
-            video = torch.cat([truth, dream], 2).cpu().numpy()
-            video = np.repeat(np.repeat(video, 4, 1), 4, 2)
-            write_video(video, folder / f"rollout_{tag}.mp4", 10, gif_fallback=True)
+        real = torch.from_numpy(episode["frames"]).to(device)
+        dream = dream_frames(model, real, torch.from_numpy(episode["actions"]).to(device))
+        truth = real[ctx:]
+        out = {"next_frame_psnr": psnr(dream[:1], truth[:1])}
+        video = torch.cat([truth, dream], 2).cpu().numpy()
+        video = np.repeat(np.repeat(video, 4, 1), 4, 2)
+        write_video(video, folder / f"rollout_{tag}.mp4", 10, gif_fallback=True)
     model.train()
     return out

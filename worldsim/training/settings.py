@@ -8,31 +8,22 @@ from dataclasses import dataclass
 
 @dataclass
 class TrainSettings:
-    ae_steps: int
     steps: int
     batch: int
     lr: float
     ckpt_every: int
     sample_every: int
-    # share of each dynamics batch drawn from windows that end in a reward or an ending
+    # share of each batch drawn from windows that end in a reward or an ending
     # (WindowDataset.sample): Crafter's achievements are 2.6 % of the explorer's steps,
     # VoxelWorld's logs 0.3 %, too few for the reward head to learn from in a CPU run
     event_share: float = 0.125
 
 
-DEFAULTS = {  # per preset: autoencoder steps, dynamics steps, batch, learning rate
-    "tiny": TrainSettings(ae_steps=20, steps=20, batch=4, lr=1e-3, ckpt_every=10, sample_every=0),
-    "cpu": TrainSettings(ae_steps=8000, steps=20000, batch=16, lr=3e-4, ckpt_every=500,
-                         sample_every=2000),
-    # copy-and-edit models have no autoencoder phase
-    "edit": TrainSettings(ae_steps=0, steps=30000, batch=32, lr=6e-4, ckpt_every=500,
-                          sample_every=2000),
-    "edit-det": TrainSettings(ae_steps=0, steps=30000, batch=32, lr=6e-4, ckpt_every=500,
+DEFAULTS = {  # per preset: steps, batch, learning rate
+    "edit": TrainSettings(steps=30000, batch=32, lr=6e-4, ckpt_every=500, sample_every=2000),
+    "edit-det": TrainSettings(steps=30000, batch=32, lr=6e-4, ckpt_every=500,
                               sample_every=2000),
-    "edit-tiny": TrainSettings(ae_steps=0, steps=20, batch=4, lr=1e-3, ckpt_every=10,
-                               sample_every=0),
-    "gpu": TrainSettings(ae_steps=6000, steps=60000, batch=64, lr=3e-4, ckpt_every=2000,
-                         sample_every=5000),
+    "edit-tiny": TrainSettings(steps=20, batch=4, lr=1e-3, ckpt_every=10, sample_every=0),
 }
 
 

@@ -1,18 +1,17 @@
-"""Training (``worldsim train``): the autoencoder first, then the dynamics on its latents
-(a copy-and-edit model has only the second phase).
+"""Training (``worldsim train``): a copy-and-edit model (editor.py) learns recorded play.
 
     worldsim train --data data/voxel --preset edit --out runs/voxel
 
 - A new run builds its model from ``--preset`` for the data (build.py), or from a trained
   model with ``--init`` (an exported one too), e.g. to fine-tune a bundled dream on more
-  play with a fresh optimizer; a copy-and-edit model's motion table is fitted to the new
-  play, and a classifying reward head learns the play's new rewards.
+  play with a fresh optimizer; the model's motion table is fitted to the new play, and a
+  classifying reward head learns the play's new rewards.
 - The run folder holds ``model/`` (a checkpoint: weights, config, optimizer and training
   state, written as one unit every ``--ckpt-every`` steps), ``samples/`` and ``log.jsonl``.
 - Killed at any moment and started again with the same command, a run resumes exactly
-  from its last checkpoint: model, optimizer, phase, step and data order (resume.py).
-  Resuming never changes the architecture; ``worldsim migrate`` writes a changed model
-  as a new checkpoint (migrate.py).
+  from its last checkpoint: model, optimizer, step and data order (resume.py). Resuming
+  never changes the model's reward classes; ``worldsim migrate`` writes a model grown to
+  more play's rewards as a new checkpoint (migrate.py).
 - Multi-GPU / multi-node: launch with ``torchrun``; with ``WORLD_SIZE`` set, the model is
   wrapped in DistributedDataParallel (nccl on CUDA, gloo on the CPU) and rank 0 writes.
 """
@@ -31,18 +30,13 @@ from worldsim.data import WindowDataset
 from worldsim.device import check_device
 from worldsim.interrupt import GracefulStop
 from worldsim.model.world import WorldModel
-from worldsim.training.build import (build_model, check_init_matches, data_facts,
-                                     fit_editor_motion, load_init)
+from worldsim.training.build import build_model, check_init_matches, data_facts, fit_editor_motion
 from worldsim.training.distributed import Distributed
 from worldsim.training.loop import Loop, Run
 from worldsim.training.migrate import reward_change
-from worldsim.training.resume import (check_architecture, check_fits, check_rewards,
-                                      training_state)
+from worldsim.training.resume import check_fits, check_rewards, training_state
 from worldsim.training.settings import DEFAULTS, TrainSettings, settings_for
 
-# flags that moved to `worldsim migrate`: train names the new command instead of failing
-MOVED = ("--new-dynamics", "--event-heads", "--action-kernels")
-LATENT_ONLY = ("action_dropout", "context_loss_weight", "steer_kernel")
 
 
 def open_model(args, device) -> tuple[WorldModel | None, dict, Path | None]:
@@ -55,37 +49,17 @@ def open_model(args, device) -> tuple[WorldModel | None, dict, Path | None]:
         check_init_matches(Path(args.out), init, meta)
         return model, meta, ckpt
     if init is not None:
-        model, meta = load_init(init, device)
+        model, meta = load_model(init, device=device)
         return model, meta, Path(init)
     return None, {}, None
 
 
-def check_flags(model: WorldModel, args) -> None:
-    """Loss flags in range, and none a copy-and-edit model has no use for."""
-    given = [f"--{n.replace('_', '-')}" for n in LATENT_ONLY if getattr(args, n) is not None]
-    if model.is_editor and given:
-        raise ValueError(f"{', '.join(given)} belong to latent-dynamics models (presets "
-                         "tiny, cpu, gpu); a copy-and-edit model has no use for them")
-    if args.context_loss_weight is not None and args.context_loss_weight < 0:
-        raise ValueError(f"--context-loss-weight must be 0 or more, got {args.context_loss_weight}")
-    if args.action_dropout is not None and not 0.0 <= args.action_dropout < 1.0:
-        raise ValueError(f"--action-dropout must be in [0, 1), got {args.action_dropout}")
-
-
-def loss_changes(model: WorldModel, args, settings: TrainSettings,
-                 meta: dict | None) -> list[str]:
-    """Apply the loss flags to the model's config; what they (and --event-share) change
-    of a resumed model (``meta``: its record; None for a new one), for its record."""
-    flow, changes = model.cfg.flow, []
-    if meta is not None and meta.get("phase") != "autoencoder" and \
-            meta.get("event_share", 0.0) != settings.event_share:  # (uniform batches before it)
-        changes.append(f"event_share {meta.get('event_share', 0.0)} -> {settings.event_share}")
-    for name in ("context_loss_weight", "action_dropout"):
-        value = getattr(args, name)
-        if value is not None and value != getattr(flow, name):
-            changes.append(f"{name} {getattr(flow, name)} -> {value}")
-            setattr(flow, name, value)
-    return changes if meta is not None else []
+def event_share_change(settings: TrainSettings, meta: dict | None) -> list[str]:
+    """What --event-share changes of a resumed model (``meta``: its record; None for a new
+    one), for its record."""
+    if meta is None or meta.get("event_share", 0.0) == settings.event_share:
+        return []  # (uniform batches before the setting: a share of 0)
+    return [f"event_share {meta.get('event_share', 0.0)} -> {settings.event_share}"]
 
 
 def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool]:
@@ -93,19 +67,17 @@ def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool
     model, meta, source = open_model(args, dist.device)
     facts = data_facts(args.data)
     if model is None:
-        model = build_model(args.preset, facts, args.seed, dist.device, args.steer_kernel)
+        model = build_model(args.preset, facts, args.seed, dist.device)
     else:
         check_fits(model, source, facts, args.data)
-        check_architecture(model, source, args.steer_kernel)
     model.train()
-    check_flags(model, args)
-    changes = loss_changes(model, args, settings, None if source is None else meta)
+    changes = event_share_change(settings, None if source is None else meta)
     cfg = model.cfg
     data = WindowDataset(args.data, context=cfg.dynamics.context, chunk=cfg.dynamics.chunk,
                          world=facts.world, size=facts.size)
     own = source == Path(args.out) / "model"
     # every rank alike (same seed, same data); from --init too, on the play it goes on with
-    if model.is_editor and not own:
+    if not own:
         note = fit_editor_motion(model, data, args.seed, dist.device)
         if dist.main:
             print(f"worldsim train: {note}")
@@ -120,8 +92,6 @@ def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool
               stop_after=args.stop_after)
     if source is not None:
         go_on(run, meta, source, own and (source / "training.json").exists(), changes)
-    elif model.is_editor:
-        settings.ae_steps, run.phase = 0, "dynamics"  # nothing to train before the dynamics
     if args.init:
         run.extra.setdefault("init", str(args.init))
     run.meta = {"data": [str(d) for d in args.data], "preset": args.preset, "world": facts.world,
@@ -135,10 +105,6 @@ def go_on(run: Run, meta: dict, source: Path, exact: bool, changes: list[str]) -
     run.phase, run.step, run.extra, note = training_state(meta, source, exact, run.opt)
     if note:
         changes.insert(0, note)
-    if run.model.is_editor:  # nothing to train before the dynamics
-        run.settings.ae_steps = 0
-        if run.phase == "autoencoder":
-            run.phase, run.step = "dynamics", 0
     if run.phase == "done" and run.step < run.settings.steps:  # given more --steps
         run.phase = "dynamics"
     if changes:
@@ -182,14 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--data", required=True, nargs="+", metavar="FOLDER",
                      help="episodes from `worldsim collect`, all of one world")
     run.add_argument("--out", required=True, help="run folder (created; resumed if it exists)")
-    run.add_argument("--preset", default="cpu", choices=sorted(DEFAULTS),
-                     help="model and schedule of a new run (default: cpu)")
+    run.add_argument("--preset", default="edit", choices=sorted(DEFAULTS),
+                     help="model and schedule of a new run (default: edit)")
     run.add_argument("--init", default=None, metavar="MODEL",
                      help="start a new run from this trained model, with a fresh optimizer")
     run.add_argument("--seed", type=int, default=0, help="seed of weights and data order")
     length = p.add_argument_group("length (defaults: the preset's)")
-    length.add_argument("--ae-steps", type=int, default=None, help="autoencoder steps")
-    length.add_argument("--steps", type=int, default=None, help="dynamics steps")
+    length.add_argument("--steps", type=int, default=None, help="training steps")
     length.add_argument("--minutes", type=float, default=None, metavar="M",
                         help="stop with a checkpoint after M minutes; run again to go on")
     length.add_argument("--ckpt-every", type=int, default=None, metavar="N",
@@ -202,13 +167,6 @@ def build_parser() -> argparse.ArgumentParser:
     loss.add_argument("--lr", type=float, default=None, help="peak learning rate")
     loss.add_argument("--event-share", type=float, default=None, metavar="F",
                       help="share of each batch that ends in a reward or an ending (0.125)")
-    loss.add_argument("--context-loss-weight", type=float, default=None, metavar="W",
-                      help="latent models: weight of the context frames' loss (0)")
-    loss.add_argument("--action-dropout", type=float, default=None, metavar="F",
-                      help="latent models: share of frames trained without their action (0)")
-    arch = p.add_argument_group("new model (resuming keeps the model's; see worldsim migrate)")
-    arch.add_argument("--steer-kernel", type=int, default=None, metavar="K",
-                      help="latent models: size of the action-steered convolutions (0: none)")
     machine = p.add_argument_group("machine")
     machine.add_argument("--device", default="auto",
                          help="cpu, cuda or auto (default: cuda if there is one)")
@@ -219,22 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def parse(argv) -> argparse.Namespace:
-    """The flags, with a pointer to `worldsim migrate` for those that moved there."""
-    parser = build_parser()
-    args, rest = parser.parse_known_args(argv)
-    moved = [a for a in rest if a.split("=")[0] in MOVED]
-    if moved:
-        parser.exit(2, f"worldsim train: {moved[0]} changes a model's architecture, which is "
-                       "now its own command: worldsim migrate MODEL --out NEW "
-                       f"{moved[0]} ...; then train NEW\n")
-    if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    return args
-
-
 def main(argv=None) -> int:
-    args = parse(argv)
+    args = build_parser().parse_args(argv)
     stop = GracefulStop()
     try:
         with stop:
