@@ -29,13 +29,12 @@ newest real context frame taken as the prediction) on the same frames:
   reads the action from real and from dream pairs; a component it cannot read on real
   pairs is reported as unreadable, not as a ratio;
 - ``heads``: precision and recall of the reward and termination heads;
-- ``recon``: the autoencoder alone; ``long``: a 5,000-step dream's frame statistics
-  against the game's range.
+- ``long``: a 5,000-step dream's frame statistics against the game's range.
 
 What a game is (its HUD, its no-op action, the actions that move the picture, how to make
 a still scene) comes from ``envs/facts.py``; the measurements are
 :mod:`worldsim.evaluation`. The report folder gets ``summary.md``, ``metrics.json`` (read by
-``benchmarks/design_bench.py``), ``fidelity.png``, ``recon.png``, ``long_rollout.png``,
+``benchmarks/design_bench.py``), ``fidelity.png``, ``long_rollout.png``,
 ``rollouts_<policy>.gif`` (dream | game) and the judge, ``inverse_dynamics.safetensors``
 (reused by the next evaluation in the same folder when it would learn the same way).
 """
@@ -71,7 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     m = p.add_argument_group("what is measured")
     m.add_argument("--sections", default=",".join(SECTIONS),
                    help=f"comma-separated, of {', '.join(SECTIONS)} (default: all)")
-    m.add_argument("--frames", type=int, default=2000, help="frames for reconstruction (2000)")
+    m.add_argument("--frames", type=int, default=2000,
+                   help="real frames the long dream's statistics are set against (2000)")
     m.add_argument("--windows", type=int, default=512, help="teacher-forced steps per policy (512)")
     m.add_argument("--starts", type=int, default=64, help="open-loop rollouts per policy (64)")
     m.add_argument("--horizon", type=int, default=max(HORIZONS),
@@ -89,28 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "stops improving (6000)")
     d = p.add_argument_group("the dreams")
     d.add_argument("--sampling-steps", type=int, default=None,
-                   help="Euler steps per dream frame (default: the model's)")
-    d.add_argument("--action-guidance", type=float, default=None,
-                   help="action guidance (default: the model's; a model trained with "
-                        "--action-dropout)")
+                   help="flow steps per dream frame (default: the model's)")
     return p
 
 
 def _configure(model, args) -> None:
     """Apply the sampling options to the loaded model (every simulator below uses them)."""
     if args.sampling_steps is not None:
-        from worldsim.model.flow import euler_levels
+        from worldsim.model.editor import check_sampling_steps
 
         try:
-            euler_levels(args.sampling_steps)
-        except ValueError as exc:
-            raise SystemExit(f"worldsim eval: {exc}") from exc
-        model.cfg.flow.sampling_steps = args.sampling_steps
-    if args.action_guidance is not None:
-        from worldsim.simulator import check_action_guidance
-
-        try:
-            model.cfg.flow.action_guidance = check_action_guidance(model.cfg, args.action_guidance)
+            model.cfg.flow.sampling_steps = check_sampling_steps(args.sampling_steps)
         except ValueError as exc:
             raise SystemExit(f"worldsim eval: {exc}") from exc
 

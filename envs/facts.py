@@ -60,9 +60,8 @@ def voxel_facts(size: int, wander: Callable | None = None) -> WorldFacts:
     from .voxel.actions import COMPONENTS, NO_TURN, NOOP, PITCH, TURN_BINS, YAW
     from .voxel.render import hud_regions
 
-    regions = hud_regions(size)
     scene = np.ones((size, size), bool)
-    for rows, cols in regions.values():
+    for rows, cols in hud_regions(size).values():
         scene[rows, cols] = False
     turns = tuple(b for b in range(len(TURN_BINS)) if b != NO_TURN)
     motions = (Motion("yaw", YAW, turns, (1,), bins=tuple(f"{t:g}" for t in TURN_BINS),
@@ -70,7 +69,7 @@ def voxel_facts(size: int, wander: Callable | None = None) -> WorldFacts:
                                    "unchanged)", bins_unit="°"),
                Motion("pitch", PITCH, turns, (0,)))
     return WorldFacts(size=size, components=tuple(COMPONENTS), noop=NOOP.copy(), scene=scene,
-                      shift=scene.copy(), regions=regions, motions=motions,
+                      shift=scene.copy(), motions=motions,
                       motion_totals={"turns": ("yaw", "pitch")}, groups=VOXEL_GROUPS,
                       still_scenes=wander and still_scene_maker("voxel", size, NOOP, wander))
 

@@ -62,7 +62,7 @@ def test_a_gymnasium_game_gets_plain_facts_and_its_named_noop():
     facts = world_facts(NAMED_BAR, 64, 1, wander)
     assert facts.components == ("action",) and facts.noop.tolist() == [2]  # where NOOP is
     assert facts.scene.all() and facts.shift.all() and not facts.hud.any()
-    assert facts.motions == () and dict(facts.regions) == {} and dict(facts.groups) == {}
+    assert facts.motions == () and dict(facts.groups) == {}
     scenes = facts.still_scenes(3, 5, 7, 10, 2)  # 3 starts, 5 frames each, seed 7
     assert scenes.shape == (3, 5, 64, 64, 3) and scenes.dtype == np.uint8
     assert (scenes == scenes[:, :1]).all()  # the no-op holds the bar where it is
@@ -77,7 +77,7 @@ def test_a_gymnasium_game_gets_plain_facts_and_its_named_noop():
 
 def test_builtin_facts_describe_their_hud_and_motions():
     voxel = voxel_facts(64)
-    assert voxel.noop.tolist() == [0, 0, 0, 4, 4, 0, 0, 0] and set(voxel.regions) == {"crosshair", "hotbar"}
+    assert voxel.noop.tolist() == [0, 0, 0, 4, 4, 0, 0, 0]
     assert voxel.hud.any() and np.array_equal(voxel.scene, voxel.shift)
     assert [m.name for m in voxel.motions] == ["yaw", "pitch"] and voxel.still_scenes is None
     crafter = crafter_facts(64)

@@ -18,9 +18,8 @@ import torch
 
 from worldsim.checkpoint import STARTS_FILE, CheckpointError, load_model, save_model
 from worldsim.data import MAX_REWARD_VALUES, WindowDataset
-from worldsim.model.dynamics import reward_classes
-from worldsim.model.flow import euler_levels
-from worldsim.simulator import check_action_guidance
+from worldsim.model.editor import check_sampling_steps
+from worldsim.model.heads import reward_classes
 
 DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32}
 
@@ -31,8 +30,8 @@ def calibrate_rewards(model, meta: dict, data, event_share: float | None = None)
     the one its meta records). Returns the change, for the meta's record."""
     dyn = model.cfg.dynamics
     if not reward_classes(dyn):
-        raise ValueError("only a reward head that classifies into the game's rewards (attention "
-                         "event heads) can be calibrated; this model's head is a regression")
+        raise ValueError("only a reward head that classifies into the game's rewards can be "
+                         "calibrated; this model's head is a regression")
     share = float(meta.get("event_share", 0.0) if event_share is None else event_share)
     folders = [str(d) for d in ([data] if isinstance(data, (str, Path)) else data)]
     windows = WindowDataset(folders, context=dyn.context, chunk=dyn.chunk,
@@ -43,15 +42,12 @@ def calibrate_rewards(model, meta: dict, data, event_share: float | None = None)
 
 
 def export(checkpoint, out, dtype: str = "float16", sampling_steps: int | None = None,
-           notes: dict | None = None, reward_values=None,
-           action_guidance: float | None = None, calibrate_data=None,
+           notes: dict | None = None, reward_values=None, calibrate_data=None,
            event_share: float | None = None) -> Path:
     """Write ``checkpoint`` to ``out`` at ``dtype``; ``sampling_steps`` changes the default
-    Euler steps per frame that dreams of the exported model use; ``reward_values`` sets
+    flow steps per frame that dreams of the exported model use; ``reward_values`` sets
     the rewards its dreams snap to (for a model trained before `worldsim train` recorded
-    them; ``()`` removes them); ``action_guidance`` sets how far its dreams push frames
-    along their action by default (a model trained with action dropout);
-    ``calibrate_data`` (folders of play) calibrates a classifying reward head for the
+    them; ``()`` removes them); ``calibrate_data`` (folders of play) calibrates a classifying reward head for the
     ``event_share`` it trained with (:func:`calibrate_rewards`); ``notes`` go into its
     meta (how it was trained, beyond what the trainer recorded)."""
     model, meta = load_model(checkpoint)
@@ -62,8 +58,7 @@ def export(checkpoint, out, dtype: str = "float16", sampling_steps: int | None =
     elif event_share is not None:
         raise ValueError("an event share is for calibrating the rewards (with their data)")
     if sampling_steps is not None:
-        euler_levels(sampling_steps)  # the sampler's own check of the count
-        model.cfg.flow.sampling_steps = sampling_steps
+        model.cfg.flow.sampling_steps = check_sampling_steps(sampling_steps)
     if reward_values is not None:
         values = tuple(sorted({float(v) for v in reward_values})) or None
         if values is not None and not all(math.isfinite(v) for v in values):
@@ -77,11 +72,6 @@ def export(checkpoint, out, dtype: str = "float16", sampling_steps: int | None =
             meta["changes"] = list(meta.get("changes", [])) + [
                 f"reward_values {model.cfg.dynamics.reward_values} -> {values} at export"]
             model.cfg.dynamics.reward_values = values
-    if action_guidance is not None and action_guidance != model.cfg.flow.action_guidance:
-        action_guidance = check_action_guidance(model.cfg, action_guidance)
-        meta["changes"] = list(meta.get("changes", [])) + [
-            f"action_guidance {model.cfg.flow.action_guidance} -> {action_guidance} at export"]
-        model.cfg.flow.action_guidance = action_guidance
     starts = Path(checkpoint) / STARTS_FILE
     if not starts.exists():
         raise CheckpointError(f"{checkpoint} has no {STARTS_FILE}: a dream needs start "
@@ -101,15 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="folder to write")
     p.add_argument("--dtype", default="float16", choices=sorted(DTYPES))
     p.add_argument("--sampling-steps", type=int, default=None,
-                   help="default Euler steps per dream frame of the exported model "
+                   help="default flow steps per dream frame of the exported model "
                         "(default: the checkpoint's)")
     p.add_argument("--reward-values", type=float, nargs="*", default=None, metavar="R",
                    help="the rewards the game gives (e.g. 0 1); dreams snap the reward head's "
                         "output to the nearest. Models trained now record them; this sets "
                         "them for older ones. With no value: dreams give the raw output")
-    p.add_argument("--action-guidance", type=float, default=None, metavar="G",
-                   help="default action guidance of the exported model's dreams (a model "
-                        "trained with --action-dropout; 1: none)")
     p.add_argument("--calibrate-rewards", nargs="+", default=None, metavar="DATA",
                    help="folders of the play the model trained on: shift its reward head's "
                         "logits from the event-sampled training prior to play's, so that its "
@@ -132,8 +119,7 @@ def main(argv=None) -> int:
         notes[key] = text
     try:
         out = export(args.checkpoint, args.out, args.dtype, args.sampling_steps, notes,
-                     args.reward_values, args.action_guidance, args.calibrate_rewards,
-                     args.event_share)
+                     args.reward_values, args.calibrate_rewards, args.event_share)
     except (CheckpointError, ValueError, FileNotFoundError) as exc:
         raise SystemExit(f"worldsim export: {exc}") from exc
     size = sum(f.stat().st_size for f in out.iterdir()) / 2**20

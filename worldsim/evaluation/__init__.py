@@ -4,7 +4,7 @@
   scenes), which the games fill in (``envs/facts.py``);
 - ``metrics``: image figures (PSNR of the pooled error, SSIM, changed pixels, edges, shift);
 - ``dreams``: teacher-forced steps and open-loop rollouts from real contexts;
-- ``fidelity``, ``motion``, ``hud``, ``heads``, ``hold``, ``recon``, ``long``: the figures
+- ``fidelity``, ``motion``, ``hud``, ``heads``, ``hold``, ``long``: the figures
   of each section; ``judge`` and ``following``: the inverse-dynamics judge of actions;
 - ``held_out``: the sections of one held-out folder; ``run``: a whole evaluation;
 - ``report`` and ``plots``: the JSON, the markdown summary and the pictures.

@@ -14,8 +14,6 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-Region = tuple[slice, slice]  # (rows, columns) of a frame
-
 
 @dataclass(frozen=True)
 class Motion:
@@ -51,8 +49,7 @@ class WorldFacts:
     """The facts of one game at one frame size (``size`` x ``size`` pixels).
 
     ``components``: a name per action component. ``noop``: the action vector that does
-    nothing, or None if the game has none. ``regions``: named HUD regions, each reported
-    on its own by the autoencoder section. ``scene``: (size, size) bool, the pixels that
+    nothing, or None if the game has none. ``scene``: (size, size) bool, the pixels that
     show the world (the rest is HUD: an inventory, a hotbar). ``shift``: the pixels whose
     shift shows the camera's or the player's motion. ``motions``: the actions that move
     the picture; ``motion_totals``: readings pooled over several motions. ``groups``:
@@ -64,7 +61,6 @@ class WorldFacts:
     noop: np.ndarray | None
     scene: np.ndarray
     shift: np.ndarray
-    regions: Mapping[str, Region] = field(default_factory=dict)
     motions: tuple[Motion, ...] = ()
     motion_totals: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

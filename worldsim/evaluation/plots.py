@@ -1,5 +1,5 @@
 """The pictures of an evaluation report: fidelity by horizon, the long dream's statistics,
-dreams beside the game (GIF) and reconstructions under their frames."""
+and dreams beside the game (GIF)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -96,14 +96,3 @@ def rollout_gif(roll: dict, path: Path, count: int, zoom: int, fps: int = 8) -> 
     gap = np.full((rows[0].shape[0], 2, rows[0].shape[2], 3), 255, np.uint8)
     frames = np.concatenate([x for row in rows for x in (row, gap)][:-1], axis=1)
     return write_video(upscale(frames, zoom), path, fps)
-
-
-def save_grid(real: np.ndarray, recon: np.ndarray, path: Path, count: int = 8, zoom: int = 4):
-    """Frames in a row over their reconstructions, each pixel ``zoom`` x ``zoom``."""
-    from PIL import Image
-
-    top = np.concatenate(list(real[:count]), 1)
-    bottom = np.concatenate(list(recon[:count]), 1)
-    grid = np.concatenate([top, bottom], 0)
-    grid = np.repeat(np.repeat(grid, zoom, 0), zoom, 1)
-    Image.fromarray(grid).save(path)

@@ -109,10 +109,6 @@ def _header(result: dict, facts) -> list[str]:
              "Each cell: dream / copy-last (the newest real context frame taken as the "
              "prediction), on the same frames. PSNR of the mean squared error over all "
              "frames (100 dB: identical).", ""]
-    if "reconstruction" in result:
-        lines += ["Autoencoder alone: " + ", ".join(
-            f"{name} {d['psnr']['mean']:.1f} dB" for name, d in result["reconstruction"].items())
-            + " (mean over frames).", ""]
     return lines
 
 

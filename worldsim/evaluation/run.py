@@ -15,14 +15,14 @@ from .facts import WorldFacts
 from .held_out import evaluate_held_out
 from .hold import HOLD_REPORT, hold_still
 from .long import long_rollout
-from .recon import reconstruction
 
-SECTIONS = ("recon", "forced", "rollout", "hold", "actions", "heads", "long")
+SECTIONS = ("forced", "rollout", "hold", "actions", "heads", "long")
 
 
 @dataclass(frozen=True)
 class EvalOptions:
-    """How much to measure: ``frames`` for the autoencoder, ``windows`` teacher-forced
+    """How much to measure: ``frames`` real frames to set the long dream against,
+    ``windows`` teacher-forced
     steps and ``starts`` open-loop dreams of ``horizon`` steps per held-out folder,
     ``hold_starts`` still scenes held ``hold_steps`` no-op steps, a ``long_steps`` dream,
     and a judge trained on ``train_data`` for at most ``idm_steps``."""
@@ -57,31 +57,20 @@ def policy_label(folder: str, taken) -> str:
     return label
 
 
-def runnable_sections(sections, meta: dict, facts: WorldFacts) -> list[str]:
-    """The ``sections`` this model and game allow: only ``recon`` before the dynamics is
-    trained; no ``hold`` in a game without still scenes or a no-op action."""
-    if meta.get("phase") not in ("dynamics", "done"):
-        return [x for x in sections if x == "recon"]  # only the autoencoder is trained
+def runnable_sections(sections, facts: WorldFacts) -> list[str]:
+    """The ``sections`` this game allows: no ``hold`` in a game without still scenes or a
+    no-op action."""
     if facts.still_scenes is None or facts.noop is None:
         return [x for x in sections if x != "hold"]
     return list(sections)
 
 
-def _recon(model, facts, data: WindowDataset, opts, rng, out) -> tuple[dict | None, np.ndarray]:
-    """Frames drawn from the first held-out folder, and the autoencoder's figures on them
-    (with a report folder ``out``: a grid of frames over their reconstructions)."""
+def _real_frames(data: WindowDataset, opts, rng) -> np.ndarray:
+    """Frames drawn from the first held-out folder (the long dream's statistics are set
+    against theirs)."""
     pick = np.sort(rng.choice(len(data.frames), size=min(opts.frames, len(data.frames)),
                               replace=False))
-    real = data.frames[pick]
-    if "recon" not in opts.sections or not hasattr(model, "autoencoder"):
-        return None, real
-    figures, recon = reconstruction(model, real, facts, opts.device)
-    if out is not None:
-        from .plots import save_grid
-
-        step = max(1, len(real) // 8)
-        save_grid(real[::step], recon[::step], out / "recon.png")
-    return figures, real
+    return data.frames[pick]
 
 
 def _judge(model, facts, forced_by_policy: dict, opts, out) -> dict:
@@ -102,17 +91,14 @@ def evaluate(model, meta: dict, facts: WorldFacts, data: list[str], opts: EvalOp
     """Every section of ``opts`` (that the model and game allow) on the held-out folders
     ``data``, each read once; with a report folder ``out``, the pictures are written there."""
     world, size = model.cfg.world, model.image_size
-    opts = replace(opts, sections=tuple(runnable_sections(opts.sections, meta, facts)))
+    opts = replace(opts, sections=tuple(runnable_sections(opts.sections, facts)))
     sections = opts.sections
     rng = np.random.default_rng(opts.seed)
     result = {"data": [str(d) for d in data], "world": world, "device": opts.device,
               "model_meta": meta, "sampling_steps": model.cfg.flow.sampling_steps,
-              "action_guidance": model.cfg.flow.action_guidance, "sections": list(sections),
-              "policies": {}}
+              "sections": list(sections), "policies": {}}
     held_out = [WindowDataset(f, context=1, chunk=1, world=world, size=size) for f in data]
-    recon, real = _recon(model, facts, held_out[0], opts, rng, out)
-    if recon is not None:
-        result["reconstruction"] = recon
+    real = _real_frames(held_out[0], opts, rng)
     forced_by_policy = {}
     for folder, windows in zip(data, held_out):
         label = policy_label(folder, set(result["policies"]))
