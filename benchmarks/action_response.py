@@ -62,7 +62,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--windows", type=int, default=256)
     p.add_argument("--only-mirrored", action="store_true",
                    help="only windows whose action has a mirror (a turn, a move)")
-    p.add_argument("--action-guidance", type=float, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", default=None,
@@ -142,12 +141,11 @@ def main(argv=None) -> int:
     rng = np.random.default_rng(args.seed)
     w = pick_windows(data, world, nvec, args, rng)
     B = len(w["actions"])
-    sim = WorldSimulator(model, B, DreamConfig(device="cpu", precision="fp32",
-                                                action_guidance=args.action_guidance))
+    sim = WorldSimulator(model, B, DreamConfig(device="cpu", precision="fp32"))
     preds, has = predictions(sim, w, world, nvec, rng)
     result = {"checkpoint": args.checkpoint, "step": meta.get("step"), "world": world,
               "data": args.data, "windows": B, "mirrored_windows": int(has.sum()),
-              "action_guidance": sim.action_guidance, "psnr": {}, "moved": {}}
+              "psnr": {}, "moved": {}}
     print(f"{args.checkpoint} (step {meta.get('step')}), {B} windows of {' '.join(args.data)}; "
           f"{int(has.sum())} with a mirrored action")
     real_next = w["frames"][:, -1]

@@ -1,14 +1,14 @@
 """Model designs compared at the same budget: train, evaluate, time, one row each.
 
-    python benchmarks/design_bench.py run --name cpu --world voxel --preset cpu \\
+    python benchmarks/design_bench.py run --name edit --world voxel --preset edit \\
         --data data/voxel data/voxel-random \\
         --heldout data/voxel-heldout-uniform data/voxel-heldout-random \\
-        --ae-steps 1500 --steps 3000 --minutes 60
+        --steps 3000 --minutes 60
     python benchmarks/design_bench.py table
 
 ``run`` trains the model configuration (``--preset``, plus any ``--train-args`` for
-``worldsim train``) on the named data for at most ``--ae-steps`` + ``--steps`` optimizer
-steps and ``--minutes`` of training in all, in ``runs/design/<world>-<name>`` (the same
+``worldsim train``) on the named data for at most ``--steps`` optimizer steps and
+``--minutes`` of training in all, in ``runs/design/<world>-<name>`` (the same
 command resumes a killed run and, once the budget is spent, only evaluates). Then it runs
 ``worldsim eval`` on the held-out folders (one per policy), times the dream
 (``WorldSimulator.step``, fp32) at batch 1 and batch 64 on ``--threads`` threads, and
@@ -62,7 +62,7 @@ def train(args, run: Path) -> None:
               f"{meta.get('step')}, {float(meta.get('seconds', 0)) / 60:.1f} minutes); evaluating")
         return
     argv = ["--data", *args.data, "--out", str(run), "--preset", args.preset,
-            "--ae-steps", str(args.ae_steps), "--steps", str(args.steps),
+            "--steps", str(args.steps),
             "--minutes", f"{left:.3f}", "--threads", str(args.threads), "--seed", str(args.seed),
             *shlex.split(args.train_args)]
     code = train_main(argv)
@@ -156,9 +156,9 @@ def run(args) -> int:
     model, meta = load_model(run_dir / "model")
     row = {"name": args.name, "world": args.world, "preset": args.preset,
            "train_args": args.train_args, "data": args.data, "heldout": args.heldout,
-           "budget": {"ae_steps": args.ae_steps, "steps": args.steps, "minutes": args.minutes},
+           "budget": {"steps": args.steps, "minutes": args.minutes},
            "trained": {"phase": meta.get("phase"), "step": meta.get("step"),
-                       "ae_steps": meta.get("ae_steps"), "seconds": meta.get("seconds")},
+                       "seconds": meta.get("seconds")},
            "parameters": sum(p.numel() for p in model.parameters()),
            "speed": speed(model.eval(), args.threads),
            "figures": row_from(metrics), "report": str(report),
@@ -221,14 +221,18 @@ def table_lines(rows: list[dict]) -> list[str]:
 
 def retime(args) -> int:
     """Time the rows' dreams again (alone on the machine, unlike a training beside them)
-    and update their speed figures."""
-    from worldsim.checkpoint import load_model
+    and update their speed figures; a row whose model does not load keeps its figures."""
+    from worldsim.checkpoint import CheckpointError, load_model
 
     for path in sorted(Path(args.results).glob("*.json")):
         row = json.loads(path.read_text())
         if args.names and row["name"] not in args.names:
             continue
-        model, _ = load_model(Path(row["report"]).parent / "model")
+        try:
+            model, _ = load_model(Path(row["report"]).parent / "model")
+        except CheckpointError as exc:
+            print(f"{path.name}: kept as it is ({exc})")
+            continue
         row["speed"] = speed(model.eval(), args.threads)
         path.write_text(json.dumps(row, indent=2) + "\n")
         sp = row["speed"]
@@ -252,20 +256,21 @@ def table(args) -> int:
 
 
 def main(argv=None) -> int:
+    from worldsim.config import PRESETS
+
     argv = list(sys.argv[1:] if argv is None else argv)
     p = argparse.ArgumentParser(prog="design_bench.py", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="train, evaluate and time one design; write its row")
     r.add_argument("--name", required=True, help="the design's name in the table")
     r.add_argument("--world", required=True)
-    r.add_argument("--preset", default="cpu")
+    r.add_argument("--preset", default="edit", choices=sorted(PRESETS))
     r.add_argument("--train-args", default="", help="more `worldsim train` arguments, quoted")
     r.add_argument("--data", nargs="+", required=True, help="training episodes")
     r.add_argument("--heldout", nargs="+", required=True, help="held-out episodes, one folder per policy")
     r.add_argument("--judge-data", nargs="+", default=None,
                    help="real play for the inverse-dynamics judge (default: --data)")
-    r.add_argument("--ae-steps", type=int, required=True, help="autoencoder steps of the budget")
-    r.add_argument("--steps", type=int, required=True, help="dynamics steps of the budget")
+    r.add_argument("--steps", type=int, required=True, help="training steps of the budget")
     r.add_argument("--minutes", type=float, required=True, help="training wall-clock cap")
     r.add_argument("--threads", type=int, default=2)
     r.add_argument("--seed", type=int, default=0)

@@ -8,10 +8,9 @@
 #   1. installs the wheels into /tmp/site (the image's own torch, numpy and numba stay);
 #   2. collects the bundled model's recipe of play for WORLD (voxel or crafter) on all
 #      cores: explorer and random play, the seeds and lengths of the README;
-#   3. trains PRESET (default cpu, the size that plays at 30 fps on 2 CPU cores) for
-#      MINUTES minutes of training (`worldsim train --minutes`), in bf16 with BATCH
-#      windows a step (default 64), from INIT when given (a model folder carried with the
-#      tree: `--init` keeps its autoencoder and goes on with its dynamics);
+#   3. trains PRESET (default edit, the bundled models' preset) for MINUTES minutes of
+#      training (`worldsim train --minutes`), in bf16 with BATCH windows a step (default
+#      64), from INIT when given (a model folder carried with the tree);
 #   4. exports the model (float16) with its start contexts to $OUT/model, with the
 #      training log, so it comes back (each file under 16 MiB).
 # The next session goes on from the returned model with INIT=that folder (or on a CPU with
@@ -19,16 +18,16 @@
 #
 # Settings by environment: PRESET, BATCH, DEVICE (cuda), EPISODES (explorer episodes; the
 # random ones are half as many), WORKERS (cores), EVENT_SHARE (0.25), RUN (run folder),
-# DATA (where play is collected, data), DYN_STEPS (the dynamics' last step; default the
-# preset's 20,000: raise it to go on from a model that has reached it).
+# DATA (where play is collected, data), DYN_STEPS (the last training step; default the
+# preset's 30,000: raise it to go on from a model that has reached it).
 # On a CPU with tiny settings it checks itself:
-#   OUT=/tmp/out DATA=/tmp/d RUN=/tmp/r DEVICE=cpu PRESET=tiny EPISODES=2 BATCH=4 \
+#   OUT=/tmp/out DATA=/tmp/d RUN=/tmp/r DEVICE=cpu PRESET=edit-tiny EPISODES=2 BATCH=4 \
 #     bash benchmarks/device_train.sh voxel 0.1
 set -euo pipefail
 WORLD=${1:?usage: device_train.sh WORLD MINUTES [INIT]}
 MINUTES=${2:?usage: device_train.sh WORLD MINUTES [INIT]}
 INIT=${3:-}
-PRESET=${PRESET:-cpu}
+PRESET=${PRESET:-edit}
 BATCH=${BATCH:-64}
 DEVICE=${DEVICE:-cuda}
 WORKERS=${WORKERS:-$(nproc)}
@@ -65,20 +64,19 @@ train_args=()
 if [ -n "$INIT" ]; then train_args=(--init "$INIT"); fi
 if [ -n "$DYN_STEPS" ]; then train_args+=(--steps "$DYN_STEPS"); fi
 ws train --data "$DATA/$WORLD" "$DATA/$WORLD-random" --out "$RUN" --preset "$PRESET" \
-  --device "$DEVICE" --precision bf16 --batch "$BATCH" --action-dropout 0.1 \
+  --device "$DEVICE" --precision bf16 --batch "$BATCH" \
   --event-share "$EVENT_SHARE" --minutes "$MINUTES" --sample-every 0 "${train_args[@]}" \
   > "$OUT/train.log" 2>&1 || { tr '\r' '\n' < "$OUT/train.log" | tail -30; exit 1; }
-tr '\r' '\n' < "$OUT/train.log" | grep -v -E '^(autoencoder|dynamics): +[0-9]+%' | tail -8
+tr '\r' '\n' < "$OUT/train.log" | grep -v -E '^dynamics: +[0-9]+%' | tail -8
 
 ws export --checkpoint "$RUN/model" --out "$OUT/model"
 cp "$RUN/log.jsonl" "$OUT/log.jsonl"
 python3 - "$RUN/log.jsonl" <<'EOF'
 import json, sys
 rows = [json.loads(line) for line in open(sys.argv[1])]
-for phase in ("autoencoder", "dynamics"):
-    losses = [r["loss"] for r in rows if r["phase"] == phase]
-    if losses:
-        tail = losses[-100:]
-        print(f"{phase}: {len(losses)} steps this run, last-100 mean loss {sum(tail) / len(tail):.4f}")
+losses = [r["loss"] for r in rows if r["phase"] == "dynamics"]
+if losses:
+    tail = losses[-100:]
+    print(f"{len(losses)} steps this run, last-100 mean loss {sum(tail) / len(tail):.4f}")
 EOF
 echo "done in $(( $(date +%s) - start )) s: $OUT/model"

@@ -74,12 +74,11 @@ def card(world: str) -> str:
     cfg, meta = doc["config"], doc.get("meta", {})
     metrics_path = ROOT / "benchmarks" / "results" / "eval" / world / "metrics.json"
     metrics = json.loads(metrics_path.read_text())
-    kind = "copy-and-edit" if cfg.get("editor") else "autoencoder + latent dynamics"
     hours = float(meta.get("seconds", 0.0)) / 3600
     lines = [
         f"# The bundled {NAMES.get(world, world)} dream",
         "",
-        f"The `{meta.get('preset', '?')}` preset's world model ({kind}; see `docs/copy-edit.md`), "
+        f"The `{meta.get('preset', '?')}` preset's world model (copy-and-edit; see `docs/copy-edit.md`), "
         f"{cfg['autoencoder']['image_size']}x{cfg['autoencoder']['image_size']} frames, "
         f"{cfg['dynamics']['context']} context frames, action space "
         f"{list(cfg['dynamics']['action_nvec'])}, weights in {meta.get('exported_dtype', 'float32')}.",

@@ -70,9 +70,9 @@ def test_design_bench_trains_evaluates_and_writes_a_row(tmp_path, capsys):
 
     collect("voxel", "random", 2, 40, tmp_path / "train", progress=False)
     collect("voxel", "uniform", 1, 70, tmp_path / "heldout", progress=False, seed=7)
-    argv = ["run", "--name", "tiny-test", "--world", "voxel", "--preset", "tiny",
+    argv = ["run", "--name", "tiny-test", "--world", "voxel", "--preset", "edit-tiny",
             "--train-args", "--sample-every 0", "--data", str(tmp_path / "train"),
-            "--heldout", str(tmp_path / "heldout"), "--ae-steps", "3", "--steps", "3",
+            "--heldout", str(tmp_path / "heldout"), "--steps", "3",
             "--minutes", "5", "--threads", "1", "--windows", "16", "--starts", "2",
             "--sections", "forced,rollout,hold", "--hold-starts", "2", "--runs", str(tmp_path / "runs"),
             "--results", str(tmp_path / "results")]
