@@ -34,12 +34,9 @@ def teacher_play(world: str, frames: int, seed: int = 0, size: int = 64):
 
 
 def head_layer(model, which: str):
-    """The last linear layer of a model's ``"reward"`` or ``"done"`` head, whichever kind
-    of event heads it has (its bias sets what the head says)."""
-    d = model.dynamics
-    if d.cfg.event_heads == "attention":
-        return getattr(d.events, which)[-1]
-    return getattr(d, f"{which}_head")
+    """The last linear layer of a model's ``"reward"`` or ``"done"`` head (its bias sets
+    what the head says)."""
+    return getattr(model.editor.events, which)[-1]
 
 
 def make_dream_checkpoint(folder: Path, world: str = "voxel", seed: int = 0,
@@ -51,7 +48,7 @@ def make_dream_checkpoint(folder: Path, world: str = "voxel", seed: int = 0,
     nvec = action_nvec(env.action_space)
     env.close()
     torch.manual_seed(seed)
-    cfg = preset("tiny", world=world, action_nvec=nvec)
+    cfg = preset("edit-tiny", world=world, action_nvec=nvec)
     if reward_classes is not None:
         cfg.dynamics.reward_values = tuple(float(v) for v in reward_classes)
         cfg.dynamics.reward_classes = len(reward_classes)
@@ -60,7 +57,7 @@ def make_dream_checkpoint(folder: Path, world: str = "voxel", seed: int = 0,
         for p in model.parameters():
             p.add_(torch.randn_like(p) * 0.05)
         head_layer(model, "done").bias.fill_(end_logit)
-    save_model(folder, model, {"preset": "tiny", "purpose": "tests", "phase": "done"})
+    save_model(folder, model, {"preset": "edit-tiny", "purpose": "tests", "phase": "done"})
     K = model.cfg.dynamics.context
     frames, actions = teacher_play(world, STARTS * K, seed)
     save_starts(folder, frames.reshape(STARTS, K, *frames.shape[1:]),

@@ -1,4 +1,4 @@
-"""Checkpoints on the CPU with the tiny preset: exact round trips of weights and training
+"""Checkpoints on the CPU with the edit-tiny preset: exact round trips of weights and training
 state, and a clear CheckpointError for every damaged or mismatched folder."""
 import json
 
@@ -9,6 +9,7 @@ from safetensors.torch import load_file, save_file
 from worldsim.checkpoint import (CheckpointError, load_model, load_training_state, save_model,
                                  save_training_state)
 from worldsim.config import preset
+from worldsim.model.editor import editor_loss, to_float
 from worldsim.model.world import WorldModel
 
 torch.set_num_threads(1)
@@ -24,40 +25,46 @@ def randomize(model):
 @pytest.fixture
 def model():
     torch.manual_seed(0)
-    m = WorldModel(preset("tiny"))
-    randomize(m)
-    with torch.no_grad():
-        m.autoencoder.latent_scale.fill_(1.7)  # a buffer, not a parameter: it must travel too
+    m = WorldModel(preset("edit-tiny"))
+    randomize(m)  # the motion table too: not trained by the optimizer, it must travel too
     return m.eval()
 
 
 @pytest.fixture
 def saved(tmp_path, model):
     folder = tmp_path / "run"
-    save_model(folder, model, meta={"steps": 3, "preset": "tiny", "data": ["a", "b"]})
+    save_model(folder, model, meta={"steps": 3, "preset": "edit-tiny", "data": ["a", "b"]})
     return folder
 
 
+def _batch(cfg, g, frames: int):
+    """Random frames (B, frames, S, S, 3) uint8 and actions (B, frames - 1, A)."""
+    B, S = 2, cfg.autoencoder.image_size
+    images = torch.randint(0, 256, (B, frames, S, S, 3), dtype=torch.uint8, generator=g)
+    actions = torch.stack([torch.randint(0, n, (B, frames - 1), generator=g)
+                           for n in cfg.dynamics.action_nvec], -1)
+    return images, actions
+
+
 def outputs(m):
-    """The dynamics' and the autoencoder's outputs on fixed inputs."""
+    """The model's next frame, flow, mask, reward and termination on fixed inputs."""
     g = torch.Generator().manual_seed(1)
-    cfg = m.cfg
-    B, T, S = 2, cfg.dynamics.frames, cfg.autoencoder.latent_size
-    latents = torch.randn(B, T, cfg.autoencoder.latent_channels, S, S, generator=g)
-    levels = torch.rand(B, T, generator=g)
-    actions = torch.stack([torch.randint(0, n, (B, T), generator=g) for n in cfg.dynamics.action_nvec], -1)
-    images = torch.rand(B, 3, cfg.autoencoder.image_size, cfg.autoencoder.image_size, generator=g) * 2 - 1
+    cfg, e = m.cfg, m.editor
+    K = cfg.dynamics.context
+    images, actions = _batch(cfg, g, K + 1)
+    x = to_float(images)
     with torch.no_grad():
-        v, r, d, _ = m.dynamics(latents, levels, actions)
-        z = m.autoencoder.encode(images)
-        x = m.autoencoder.decode(z)
-    return v, r, d, z, x
+        grid, t, cond, motion = e.core(e.encode(x[:, :K]), actions[:, K - 1])
+        z = e.posterior_latent(grid, e.encode(x[:, K]))
+        out = e.decode(grid, t, motion, x[:, K - 1], z)
+        prior = e.sample_latent(t, cond, torch.randn(z.shape, generator=g), 2)
+    return (out["frame"], out["flow"], out["mask"], prior, *e.heads(t))
 
 
 def test_round_trip_is_exact(saved, model):
     assert sorted(p.name for p in saved.iterdir()) == ["config.json", "model.safetensors"]
     loaded, meta = load_model(saved)
-    assert meta == {"steps": 3, "preset": "tiny", "data": ["a", "b"]}
+    assert meta == {"steps": 3, "preset": "edit-tiny", "data": ["a", "b"]}
     assert loaded.cfg == model.cfg and not loaded.training
     a, b = model.state_dict(), loaded.state_dict()
     assert a.keys() == b.keys()
@@ -89,25 +96,25 @@ def test_truncated_weights(saved):
 def test_missing_key(saved):
     path = saved / "model.safetensors"
     sd = load_file(path)
-    del sd["dynamics.events.reward.0.weight"]
+    del sd["editor.events.reward.0.weight"]
     save_file(sd, path, metadata={"format": "worldsim-model", "version": "1"})
-    with pytest.raises(CheckpointError, match=r"missing key.*dynamics\.events\.reward\.0\.weight"):
+    with pytest.raises(CheckpointError, match=r"missing key.*editor\.events\.reward\.0\.weight"):
         load_model(saved)
 
 
 def test_unexpected_key(saved):
     path = saved / "model.safetensors"
     sd = load_file(path)
-    sd["dynamics.extra.weight"] = torch.zeros(3)
+    sd["editor.extra.weight"] = torch.zeros(3)
     save_file(sd, path)
-    with pytest.raises(CheckpointError, match=r"unexpected key.*dynamics\.extra\.weight"):
+    with pytest.raises(CheckpointError, match=r"unexpected key.*editor\.extra\.weight"):
         load_model(saved)
 
 
 def test_shape_mismatch(saved):
     path = saved / "config.json"
     doc = json.loads(path.read_text())
-    doc["config"]["dynamics"]["dim"] = 48  # the weights are dim 32
+    doc["config"]["editor"]["dim"] = 48  # the weights are dim 32
     path.write_text(json.dumps(doc))
     with pytest.raises(CheckpointError, match=r"model\.safetensors .*shape mismatch: \S+ has shape \(\d+, 32\), "
                                                r"the config gives \(\d+, 48\)"):
@@ -126,7 +133,7 @@ def test_missing_folder_and_files(tmp_path, saved):
 
 
 def test_refuses_another_world_size_or_action_space(saved):
-    load_model(saved, world="voxel", image_size=64, action_nvec=preset("tiny").dynamics.action_nvec)
+    load_model(saved, world="voxel", image_size=64, action_nvec=preset("edit-tiny").dynamics.action_nvec)
     with pytest.raises(CheckpointError, match="world 'voxel', not 'crafter'"):
         load_model(saved, world="crafter")
     with pytest.raises(CheckpointError, match="64x64 frames, not 128x128"):
@@ -160,20 +167,12 @@ def test_unknown_config_field(saved):
 
 
 def train_step(m, opt, seed):
-    """One optimizer step on a fixed random batch, touching every parameter: velocity,
-    reward and termination regressed to random targets, plus the autoencoder's
-    reconstruction error."""
+    """One optimizer step of the model's own loss on a fixed random batch."""
     g = torch.Generator().manual_seed(seed)
     cfg = m.cfg
-    B, T, S = 2, cfg.dynamics.frames, cfg.autoencoder.latent_size
-    latents = torch.randn(B, T, cfg.autoencoder.latent_channels, S, S, generator=g)
-    levels = torch.rand(B, T, generator=g)
-    actions = torch.stack([torch.randint(0, n, (B, T), generator=g) for n in cfg.dynamics.action_nvec], -1)
-    target = torch.randn(latents.shape, generator=g)
-    images = torch.rand(B, 3, cfg.autoencoder.image_size, cfg.autoencoder.image_size, generator=g) * 2 - 1
-    v, r, d, _ = m.dynamics(latents, levels, actions)
-    loss = (v - target).pow(2).mean() + (r - 1).pow(2).mean() + d.sigmoid().mean()
-    loss = loss + (m.autoencoder.decode(m.autoencoder.encode(images)) - images).pow(2).mean()
+    images, actions = _batch(cfg, g, cfg.dynamics.frames)
+    rewards = torch.rand(actions.shape[:2], generator=g)
+    loss, _ = editor_loss(m.editor, images, actions, rewards, rewards > 0.9, generator=g)
     opt.zero_grad()
     loss.backward()
     opt.step()
@@ -181,7 +180,7 @@ def train_step(m, opt, seed):
 
 def test_resume_is_exact(tmp_path):
     torch.manual_seed(0)
-    m = WorldModel(preset("tiny")).train()
+    m = WorldModel(preset("edit-tiny")).train()
     opt = torch.optim.AdamW(m.parameters(), lr=1e-3, betas=(0.8, 0.95), weight_decay=0.05)
     for s in range(3):
         train_step(m, opt, s)
@@ -210,11 +209,13 @@ def test_training_state_mismatch(tmp_path, model):
     opt = torch.optim.AdamW(model.parameters())
     train_step(model.train(), opt, 0)
     save_training_state(tmp_path, opt, step=1, extra={})
-    two_groups = torch.optim.AdamW([{"params": list(model.autoencoder.parameters())},
-                                    {"params": list(model.dynamics.parameters())}])
+    encoder = set(model.editor.encoder.parameters())
+    two_groups = torch.optim.AdamW([{"params": list(encoder)},
+                                    {"params": [p for p in model.parameters()
+                                                if p not in encoder]}])
     with pytest.raises(CheckpointError, match="parameter group"):
         load_training_state(tmp_path, two_groups)
-    fewer = torch.optim.AdamW(list(model.dynamics.parameters()))
+    fewer = torch.optim.AdamW(list(model.editor.encoder.parameters()))
     with pytest.raises(CheckpointError, match="parameters"):
         load_training_state(tmp_path, fewer)
     with pytest.raises(CheckpointError, match="SGD"):
@@ -258,7 +259,7 @@ def test_saved_files_are_readable_by_everyone_the_umask_allows(tmp_path):
 
     old = os.umask(0o022)
     try:
-        save_model(tmp_path / "m", WorldModel(preset("tiny")))
+        save_model(tmp_path / "m", WorldModel(preset("edit-tiny")))
     finally:
         os.umask(old)
     for f in (tmp_path / "m").iterdir():
@@ -297,34 +298,13 @@ def test_export_halves_the_weights_and_still_dreams(tmp_path):
         export(["--checkpoint", str(ckpt), "--out", str(tmp_path / "x"), "--sampling-steps", "0"])
 
 
-def test_export_sets_action_guidance_only_where_the_model_learned_it(tmp_path):
-    from dreams import make_dream_checkpoint
-    from envs.dream import DreamEnv
-    from worldsim.checkpoint import save_model
-    from worldsim.export import main as export
-
-    ckpt = make_dream_checkpoint(tmp_path / "plain", "voxel")
-    with pytest.raises(SystemExit, match="action dropout"):
-        export(["--checkpoint", str(ckpt), "--out", str(tmp_path / "x"), "--action-guidance", "2"])
-    model, meta = load_model(ckpt)
-    model.cfg.flow.action_dropout = 0.1  # as `worldsim train --action-dropout 0.1` records it
-    save_model(ckpt, model, meta)
-    assert export(["--checkpoint", str(ckpt), "--out", str(tmp_path / "g"),
-                   "--action-guidance", "2"]) == 0
-    model, meta = load_model(tmp_path / "g")
-    assert model.cfg.flow.action_guidance == 2.0
-    assert meta["changes"] == ["action_guidance 1.0 -> 2.0 at export"]
-    assert DreamEnv("voxel", tmp_path / "g").simulator.action_guidance == 2.0
-    assert DreamEnv("voxel", tmp_path / "g", action_guidance=1.5).simulator.action_guidance == 1.5
-
-
 def _save_run(folder, model, opt, step):
     from worldsim.checkpoint import save_checkpoint
 
     frames = torch.zeros(2, 3, 64, 64, 3, dtype=torch.uint8)
     actions = torch.zeros(2, 2, len(model.cfg.dynamics.action_nvec), dtype=torch.long)
-    return save_checkpoint(folder, model, {"phase": "autoencoder", "step": step}, opt, step,
-                           {"phase": "autoencoder"}, (frames, actions))
+    return save_checkpoint(folder, model, {"phase": "dynamics", "step": step}, opt, step,
+                           {"phase": "dynamics"}, (frames, actions))
 
 
 def test_a_checkpoint_is_saved_whole_or_not_at_all(tmp_path, model):
@@ -364,8 +344,8 @@ def test_files_of_different_saves_are_refused_with_a_way_out(tmp_path, model):
     # weights beside the older training state
     for name in ("model.safetensors", "config.json"):
         (first / name).write_bytes((second / name).read_bytes())
-    with pytest.raises(CheckpointError, match=r"different saves .*config\.json at autoencoder "
-                       r"step 2, training\.json at autoencoder step 1.*delete .*training\.json"):
+    with pytest.raises(CheckpointError, match=r"different saves .*config\.json at dynamics "
+                       r"step 2, training\.json at dynamics step 1.*delete .*training\.json"):
         load_training_state(first, opt)
     # the same files without save ids (as older worldsims wrote them): told apart by step
     doc = json.loads((first / "config.json").read_text())
@@ -373,14 +353,14 @@ def test_files_of_different_saves_are_refused_with_a_way_out(tmp_path, model):
     (first / "config.json").write_text(json.dumps(doc))
     (first / "model.safetensors").write_bytes((second / "model.safetensors").read_bytes())
     save_file(load_file(first / "model.safetensors"), first / "model.safetensors")
-    with pytest.raises(CheckpointError, match="step 2, training.json at autoencoder step 1"):
+    with pytest.raises(CheckpointError, match="step 2, training.json at dynamics step 1"):
         load_training_state(first, opt)
 
 
 def test_a_config_of_another_preset_says_the_sizes_differ(saved):
     path = saved / "config.json"
     doc = json.loads(path.read_text())
-    doc["config"] = preset("cpu").to_dict()
+    doc["config"] = preset("edit").to_dict()
     path.write_text(json.dumps(doc))
     with pytest.raises(CheckpointError, match=r"config\.json: the sizes differ: model\.safetensors "
                        r"holds a model of 0\.\d\dM parameters, config\.json describes one of "

@@ -84,13 +84,10 @@ def test_roundings_pass_gradients_straight_through():
     assert x.grad.tolist() == [1.0, 1.0]
 
 
-def test_config_round_trips_and_old_configs_have_no_editor():
+def test_config_round_trips():
     cfg = preset("edit", world="crafter", action_nvec=(17,))
     again = ModelConfig.from_dict(cfg.to_dict())
     assert again == cfg and again.editor.latent_channels == 4
-    old = preset("cpu").to_dict()
-    del old["editor"]  # as saved before copy-and-edit models existed
-    assert ModelConfig.from_dict(old).editor is None
 
 
 def _shift_windows(batch, rng, K=2):
@@ -186,17 +183,13 @@ def test_edit_preset_trains_resumes_exactly_and_loads(voxel_episodes, tmp_path):
     assert T.main(args(stopped)) == 0
     a, meta = load_model(straight / "model", world="voxel")
     b, _ = load_model(stopped / "model")
-    assert meta["phase"] == "done" and meta["preset"] == "edit-tiny" and a.is_editor
+    assert meta["phase"] == "done" and meta["preset"] == "edit-tiny"
     for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
         assert torch.equal(x, y), name
     assert (straight / "samples" / "rollout_final.mp4").stat().st_size > 0
-    # a copy-and-edit model has no autoencoder to give new dynamics to, nor steering
-    for change in (["--new-dynamics", "tiny"], ["--steer-kernel", "3"]):
-        assert M.main([str(straight), "--out", str(tmp_path / "new"), *change]) == 2
+    # migrate with nothing to change writes nothing
+    assert M.main([str(straight), "--out", str(tmp_path / "new")]) == 2
     assert not (tmp_path / "new").exists()
-    # nor a use for the latent dynamics' options, refused before anything is written
-    assert T.main(args(tmp_path / "other", "--action-dropout", "0.1")) == 2
-    assert not (tmp_path / "other").exists()
 
 
 def test_migrate_grows_an_editors_reward_classes_and_init_trains_it_on(voxel_episodes,
@@ -218,7 +211,7 @@ def test_migrate_grows_an_editors_reward_classes_and_init_trains_it_on(voxel_epi
     run = tmp_path / "run"
     assert T.main(args([paid], run)) == 0
     before, _ = load_model(run / "model")
-    assert before.is_editor and before.cfg.dynamics.reward_values == (0.0, 1.0)
+    assert before.cfg.dynamics.reward_values == (0.0, 1.0)
     # resumed on play with a reward its head does not know: refused; migrate grows it
     assert T.main(args([paid, hurt], run, "--steps", "6")) == 2
     grown = tmp_path / "grown"
@@ -252,8 +245,6 @@ def test_bundled_voxel_dream_holds_a_still_scene_for_100_no_op_steps():
     from worldsim.evaluation.hold import hold_still
 
     model, _ = load_model(bundled_checkpoint("voxel"))
-    if not model.is_editor:
-        pytest.skip("the bundled VoxelWorld model is not a copy-and-edit model")
     held = hold_still(model, facts_for(model), starts=4, steps=100, seed=5, device="cpu")
     assert held["still_share"] == 1.0  # the game itself kept every scene
     worst = min(step["still_psnr"] for step in held["curve"].values())
