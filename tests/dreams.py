@@ -40,10 +40,12 @@ def head_layer(model, which: str):
 
 
 def make_dream_checkpoint(folder: Path, world: str = "voxel", seed: int = 0,
-                          end_logit: float = -6.0, reward_classes=None) -> Path:
+                          end_logit: float = -6.0, reward_classes=None,
+                          reward_values=None) -> Path:
     """A tiny checkpoint whose termination head says ``end_logit`` give or take a little
     (the default: dreams almost never end by themselves, as in real play); with
-    ``reward_classes`` (the game's reward values) its reward head classifies into them."""
+    ``reward_classes`` (the game's reward values) its reward head classifies into them;
+    with ``reward_values``, its head is a regression whose output dreams snap to them."""
     env = make_teacher(world, size=64)
     nvec = action_nvec(env.action_space)
     env.close()
@@ -52,6 +54,8 @@ def make_dream_checkpoint(folder: Path, world: str = "voxel", seed: int = 0,
     if reward_classes is not None:
         cfg.dynamics.reward_values = tuple(float(v) for v in reward_classes)
         cfg.dynamics.reward_classes = len(reward_classes)
+    if reward_values is not None:
+        cfg.dynamics.reward_values = tuple(float(v) for v in reward_values)
     model = WorldModel(cfg)
     with torch.no_grad():
         for p in model.parameters():

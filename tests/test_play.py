@@ -173,14 +173,14 @@ def test_cli_play_without_a_model_says_what_to_do(tmp_path):
     assert "--real" in result.stderr
 
 
-@pytest.mark.parametrize("events", [[], ["--dream-set", "events=finished"]])
-def test_cli_play_dreams_a_checkpoint(tmp_path, events):
+@pytest.mark.parametrize("fine", [[], ["--dream-set", "snap_rewards=false"]])
+def test_cli_play_dreams_a_checkpoint(tmp_path, fine):
     from dreams import make_dream_checkpoint
 
     ckpt = make_dream_checkpoint(tmp_path / "model", "voxel")
     shot = tmp_path / "dream.png"
     result = _cli("play", "--checkpoint", str(ckpt), "--max-frames", "5",
-                  "--screenshot", str(shot), *events)
+                  "--screenshot", str(shot), *fine)
     assert result.returncode == 0, result.stderr
     assert shot.exists()
 
@@ -200,7 +200,7 @@ def test_cli_play_with_no_arguments_dreams_the_bundled_model(tmp_path):
     from worldsim.checkpoint import load_model
 
     model, meta = load_model(bundled_checkpoint("voxel"))  # shipped in the package
-    assert model.cfg.world == "voxel" and meta["preset"] == "edit" and model.is_editor
+    assert model.cfg.world == "voxel" and meta["preset"] == "edit"
     shot = tmp_path / "bundled.png"
     result = _cli("play", "--max-frames", "4", "--screenshot", str(shot))
     assert result.returncode == 0, result.stderr
@@ -214,7 +214,7 @@ def test_the_bundled_crafter_dream_plays_and_moves_its_player_each_way():
     from worldsim.checkpoint import load_model
 
     model, meta = load_model(bundled_checkpoint("crafter"))  # shipped in the package
-    assert model.cfg.world == "crafter" and meta["preset"] == "edit" and model.is_editor
+    assert model.cfg.world == "crafter" and meta["preset"] == "edit"
     assert model.cfg.dynamics.reward_classes > 1
     frames = {}
     for name in ("move_left", "move_right", "noop"):

@@ -104,7 +104,7 @@ class ModelConfig:
             return kind(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
 
         d = dict(d)
-        if d.get("editor") is None:
+        if d.get("editor") is None and {"autoencoder", "dynamics", "flow"} <= set(d):
             raise RetiredModelError(
                 "a model of an autoencoder and latent dynamics (presets tiny, cpu, gpu), a "
                 "family worldsim has retired: only copy-and-edit models (presets edit, "

@@ -10,14 +10,13 @@ float32.
 from __future__ import annotations
 
 import argparse
-import math
 import shutil
 from pathlib import Path
 
 import torch
 
 from worldsim.checkpoint import STARTS_FILE, CheckpointError, load_model, save_model
-from worldsim.data import MAX_REWARD_VALUES, WindowDataset
+from worldsim.data import WindowDataset
 from worldsim.model.editor import check_sampling_steps
 from worldsim.model.heads import reward_classes
 
@@ -42,12 +41,10 @@ def calibrate_rewards(model, meta: dict, data, event_share: float | None = None)
 
 
 def export(checkpoint, out, dtype: str = "float16", sampling_steps: int | None = None,
-           notes: dict | None = None, reward_values=None, calibrate_data=None,
+           notes: dict | None = None, calibrate_data=None,
            event_share: float | None = None) -> Path:
     """Write ``checkpoint`` to ``out`` at ``dtype``; ``sampling_steps`` changes the default
-    flow steps per frame that dreams of the exported model use; ``reward_values`` sets
-    the rewards its dreams snap to (for a model trained before `worldsim train` recorded
-    them; ``()`` removes them); ``calibrate_data`` (folders of play) calibrates a classifying reward head for the
+    flow steps per frame that dreams of the exported model use; ``calibrate_data`` (folders of play) calibrates a classifying reward head for the
     ``event_share`` it trained with (:func:`calibrate_rewards`); ``notes`` go into its
     meta (how it was trained, beyond what the trainer recorded)."""
     model, meta = load_model(checkpoint)
@@ -59,19 +56,6 @@ def export(checkpoint, out, dtype: str = "float16", sampling_steps: int | None =
         raise ValueError("an event share is for calibrating the rewards (with their data)")
     if sampling_steps is not None:
         model.cfg.flow.sampling_steps = check_sampling_steps(sampling_steps)
-    if reward_values is not None:
-        values = tuple(sorted({float(v) for v in reward_values})) or None
-        if values is not None and not all(math.isfinite(v) for v in values):
-            raise ValueError(f"reward values must be finite numbers, got {list(reward_values)}")
-        if values is not None and len(values) > MAX_REWARD_VALUES:
-            raise ValueError(f"at most {MAX_REWARD_VALUES} reward values, got {len(values)}")
-        if values != model.cfg.dynamics.reward_values and model.cfg.dynamics.reward_classes:
-            raise ValueError(f"{checkpoint}'s reward head classifies into the rewards "
-                             f"{model.cfg.dynamics.reward_values}; they cannot be changed")
-        if values != model.cfg.dynamics.reward_values:
-            meta["changes"] = list(meta.get("changes", [])) + [
-                f"reward_values {model.cfg.dynamics.reward_values} -> {values} at export"]
-            model.cfg.dynamics.reward_values = values
     starts = Path(checkpoint) / STARTS_FILE
     if not starts.exists():
         raise CheckpointError(f"{checkpoint} has no {STARTS_FILE}: a dream needs start "
@@ -93,10 +77,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sampling-steps", type=int, default=None,
                    help="default flow steps per dream frame of the exported model "
                         "(default: the checkpoint's)")
-    p.add_argument("--reward-values", type=float, nargs="*", default=None, metavar="R",
-                   help="the rewards the game gives (e.g. 0 1); dreams snap the reward head's "
-                        "output to the nearest. Models trained now record them; this sets "
-                        "them for older ones. With no value: dreams give the raw output")
     p.add_argument("--calibrate-rewards", nargs="+", default=None, metavar="DATA",
                    help="folders of the play the model trained on: shift its reward head's "
                         "logits from the event-sampled training prior to play's, so that its "
@@ -119,7 +99,7 @@ def main(argv=None) -> int:
         notes[key] = text
     try:
         out = export(args.checkpoint, args.out, args.dtype, args.sampling_steps, notes,
-                     args.reward_values, args.calibrate_rewards, args.event_share)
+                     args.calibrate_rewards, args.event_share)
     except (CheckpointError, ValueError, FileNotFoundError) as exc:
         raise SystemExit(f"worldsim export: {exc}") from exc
     size = sum(f.stat().st_size for f in out.iterdir()) / 2**20

@@ -94,7 +94,7 @@ def _compiled(model: WorldModel) -> WorldModel:
 
 class WorldSimulator:
     """``batch_size`` dreams of ``model`` run as ``config`` says (a :class:`DreamConfig`;
-    default: on the model's device with the model's own sampler settings)."""
+    default: on the model's device with the model's own sampling settings)."""
 
     def __init__(self, model: WorldModel, batch_size: int = 1, config: DreamConfig | None = None):
         if int(batch_size) < 1:
@@ -121,7 +121,7 @@ class WorldSimulator:
         self.started = False
 
     def _settle(self, cfg, config: DreamConfig) -> None:
-        """The sampler settings: ``config``'s, or the model's where it leaves them None."""
+        """The sampling settings: ``config``'s, or the model's where it leaves them None."""
         steps = cfg.flow.sampling_steps if config.sampling_steps is None \
             else config.sampling_steps
         self.config = config.replace(device=str(self.device), precision=self.precision,
