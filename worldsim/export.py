@@ -44,9 +44,10 @@ def export(checkpoint, out, dtype: str = "float16", sampling_steps: int | None =
            notes: dict | None = None, calibrate_data=None,
            event_share: float | None = None) -> Path:
     """Write ``checkpoint`` to ``out`` at ``dtype``; ``sampling_steps`` changes the default
-    flow steps per frame that dreams of the exported model use; ``calibrate_data`` (folders of play) calibrates a classifying reward head for the
-    ``event_share`` it trained with (:func:`calibrate_rewards`); ``notes`` go into its
-    meta (how it was trained, beyond what the trainer recorded)."""
+    flow steps per frame that dreams of the exported model use; ``calibrate_data``
+    (folders of play) calibrates a classifying reward head for the ``event_share`` it
+    trained with (:func:`calibrate_rewards`); ``notes`` go into its meta (how it was
+    trained, beyond what the trainer recorded)."""
     model, meta = load_model(checkpoint)
     meta = dict(meta)
     if calibrate_data:

@@ -38,7 +38,6 @@ from worldsim.training.resume import check_fits, check_rewards, training_state
 from worldsim.training.settings import DEFAULTS, TrainSettings, settings_for
 
 
-
 def open_model(args, device) -> tuple[WorldModel | None, dict, Path | None]:
     """The model a run goes on with, its meta and where it came from: the run's own
     checkpoint, the ``--init`` model of a new run, or none (a new model is built)."""
@@ -76,16 +75,15 @@ def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool
     data = WindowDataset(args.data, context=cfg.dynamics.context, chunk=cfg.dynamics.chunk,
                          world=facts.world, size=facts.size)
     own = source == Path(args.out) / "model"
-    # every rank alike (same seed, same data); from --init too, on the play it goes on with
-    if not own:
+    if own:  # a classifying reward head grows only by a migration
+        changes += [c for c in [check_rewards(model, source, facts, args.data)] if c]
+    else:  # the motion table fitted on every rank alike (same seed, same play)
         note = fit_editor_motion(model, data, args.seed, dist.device)
         if dist.main:
             print(f"worldsim train: {note}")
-    if own:  # a classifying reward head grows only by a migration
-        changes += [c for c in [check_rewards(model, source, facts, args.data)] if c]
-    elif source is not None:  # a new run from --init: its head learns the run's rewards
-        model, change = reward_change(model, facts.values)
-        changes += [change] if change else []
+        if source is not None:  # a new run from --init: its head learns the run's rewards
+            model, change = reward_change(model, facts.values)
+            changes += [change] if change else []
     opt = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=0.01)
     run = Run(model, opt, data, settings, dist, Path(args.out), args.seed,
               resolve_precision(args.precision, dist), minutes=args.minutes,
