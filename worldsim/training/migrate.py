@@ -122,8 +122,9 @@ def migrate(args) -> Path:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="worldsim migrate",
-        description="Change a trained model's architecture; the result is a new checkpoint "
-                    "that `worldsim train` goes on from (its step, a fresh optimizer).")
+        description="Grow a trained model's reward head to the rewards of more play; the "
+                    "result is a new checkpoint that `worldsim train` goes on from (its step, "
+                    "a fresh optimizer).")
     p.add_argument("model", help="the model to change: a checkpoint folder or a run folder")
     p.add_argument("--out", required=True, help="folder of the new checkpoint (must not exist)")
     g = p.add_argument_group("changes")
