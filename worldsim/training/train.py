@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     length.add_argument("--ckpt-every", type=int, default=None, metavar="N",
                         help="steps between checkpoints")
     length.add_argument("--sample-every", type=int, default=None, metavar="N",
-                        help="steps between sample images and videos (0: only at the end)")
+                        help="steps between sample videos (0: only at the end)")
     length.add_argument("--stop-after", type=int, default=None, help=argparse.SUPPRESS)
     loss = p.add_argument_group("optimizer and loss")
     loss.add_argument("--batch", type=int, default=None, help="windows per step and process")
