@@ -23,7 +23,6 @@ COMMANDS = {
     "collect": ("demos.collect", "record teacher play (episodes) to disk for training"),
     "bench": ("worldsim.bench", "time how fast each model preset produces frames on this machine"),
     "train": ("worldsim.training.train", "train a world model on collected episodes; the same command resumes"),
-    "migrate": ("worldsim.training.migrate", "grow a trained model's reward head to more play's rewards, as a new checkpoint"),
     "export": ("worldsim.export", "write a trained model as a half-precision folder to ship or share"),
     "agent": ("agents.cli", "train PPO in a dream or the real game; score agents (Crafter score, ...)"),
     "learn": ("demos.learn", "turn a Gymnasium game into a playable dream: collect, train, evaluate, export"),

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from worldsim.training import migrate as M
+from worldsim.training import rewards as M
 from worldsim.training import train as T
 from worldsim.checkpoint import load_model
 from worldsim.config import ModelConfig, preset
@@ -187,13 +187,9 @@ def test_edit_preset_trains_resumes_exactly_and_loads(voxel_episodes, tmp_path):
     for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
         assert torch.equal(x, y), name
     assert (straight / "samples" / "rollout_final.mp4").stat().st_size > 0
-    # migrate with nothing to change writes nothing
-    assert M.main([str(straight), "--out", str(tmp_path / "new")]) == 2
-    assert not (tmp_path / "new").exists()
 
 
-def test_migrate_grows_an_editors_reward_classes_and_init_trains_it_on(voxel_episodes,
-                                                                       tmp_path):
+def test_a_new_run_from_an_editor_grows_its_reward_classes(voxel_episodes, tmp_path):
     paid, hurt = tmp_path / "paid", tmp_path / "hurt"
     for folder, reward in ((paid, 1.0), (hurt, -0.9)):  # the episodes, one step paying
         folder.mkdir()
@@ -212,27 +208,18 @@ def test_migrate_grows_an_editors_reward_classes_and_init_trains_it_on(voxel_epi
     assert T.main(args([paid], run)) == 0
     before, _ = load_model(run / "model")
     assert before.cfg.dynamics.reward_values == (0.0, 1.0)
-    # resumed on play with a reward its head does not know: refused; migrate grows it
+    # resumed on play with a reward its head does not know: refused; a new run grows it
     assert T.main(args([paid, hurt], run, "--steps", "6")) == 2
-    grown = tmp_path / "grown"
-    assert M.main([str(run / "model"), "--out", str(grown), "--data", str(paid), str(hurt)]) == 0
-    model, meta = load_model(grown)
-    assert model.cfg.dynamics.reward_values == (-0.9, 0.0, 1.0)
-    assert model.cfg.dynamics.reward_classes == 3
-    assert meta["changes"] == ["reward classes 2 -> 3 (new: [-0.9]) at done step 4"]
+    grown, _ = M.grow_reward_classes(before, (-0.9, 0.0, 1.0))
+    assert grown.cfg.dynamics.reward_classes == 3
     changed = [n for n, p in before.state_dict().items()
-            if "events.reward" not in n and not torch.equal(p, model.state_dict()[n])]
+               if "events.reward" not in n and not torch.equal(p, grown.state_dict()[n])]
     assert changed == []  # all but the reward head is kept
-    assert T.main(args([paid, hurt], tmp_path / "tuned", "--init", str(grown),
-                       "--steps", "6")) == 0
-    model, meta = load_model(tmp_path / "tuned" / "model")
-    assert (meta["phase"], meta["step"]) == ("done", 6) and meta["init"] == str(grown)
-    # a new run from the old model on that play grows the head as it starts (building a
-    # model for new play, as the motion table is fitted to it), and says so
     assert T.main(args([paid, hurt], tmp_path / "init", "--init", str(run / "model"),
                        "--steps", "6")) == 0
     model, meta = load_model(tmp_path / "init" / "model")
     assert model.cfg.dynamics.reward_values == (-0.9, 0.0, 1.0)
+    assert (meta["phase"], meta["step"]) == ("done", 6) and meta["init"] == str(run / "model")
     assert meta["changes"][-1] == "reward classes 2 -> 3 (new: [-0.9]) at dynamics step 4"
 
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from demos.collect import collect
-from worldsim.training import migrate as M
+from worldsim.training import rewards as M
 from worldsim.training import train as T
 from worldsim.training.samples import psnr
 from worldsim.training.settings import DEFAULTS
@@ -244,23 +244,45 @@ def test_new_rewards_in_the_data_grow_a_classifying_head(data, tmp_path, capsys)
     assert torch.allclose(new_logits[..., 1:], old_logits)  # the old classes read as before
     assert (new_logits[..., 0] == -10).all()  # the new one starts unlikely
     # resuming on play with a reward the head has not seen is refused: growing it is a
-    # migration, a new checkpoint
+    # new run from the model, a new checkpoint
     hurt = _with_reward(data, tmp_path / "hurt", -0.9)
     both = ["--data", str(paid), str(hurt), "--preset", "edit-tiny", "--threads", "1",
             "--steps", "6"]
     capsys.readouterr()
+    saved = _files(out / "model")
     assert T.main(both + ["--out", str(out)]) == 2
-    assert "worldsim migrate" in capsys.readouterr().err
-    more = tmp_path / "more" / "model"
-    assert M.main([str(out), "--out", str(more), "--data", str(paid), str(hurt)]) == 0
-    assert T.main(both + ["--out", str(more.parent)]) == 0
-    model, meta = load_model(more)
+    assert f"worldsim train --init {out / 'model'}" in capsys.readouterr().err
+    assert _files(out / "model") == saved
+    more = tmp_path / "more"
+    assert T.main(both + ["--out", str(more), "--init", str(out / "model")]) == 0
+    model, meta = load_model(more / "model")
     assert model.cfg.dynamics.reward_values == values and meta["step"] == 6
-    assert meta["changes"][0] == "reward classes 2 -> 3 (new: [-0.9]) at done step 4"
+    assert "reward classes 2 -> 3 (new: [-0.9]) at dynamics step 4" in meta["changes"]
     # play without some of the head's rewards: the head keeps its classes
-    assert T.main(_args(data, more.parent, "--steps", "7")) == 0
-    model, meta = load_model(more)
+    assert T.main(_args(data, more, "--steps", "7")) == 0
+    model, meta = load_model(more / "model")
     assert model.cfg.dynamics.reward_values == values and meta["step"] == 7
+
+
+def test_unroll_is_set_by_a_new_run_and_kept_by_resuming(data, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert T.main(_args(data, out, "--steps", "3", "--unroll", "3")) == 0
+    model, meta = load_model(out / "model")
+    assert model.cfg.dynamics.chunk == 3 and "changes" not in meta
+    saved = _files(out / "model")
+    capsys.readouterr()
+    assert T.main(_args(data, out, "--steps", "4", "--unroll", "1")) == 2
+    assert "unroll of 3" in capsys.readouterr().err
+    assert _files(out / "model") == saved
+    assert T.main(_args(data, out, "--steps", "4", "--unroll", "3")) == 0  # the same: goes on
+    longer = tmp_path / "longer"
+    assert T.main(_args(data, longer, "--steps", "5", "--unroll", "4",
+                        "--init", str(out / "model"))) == 0
+    model, meta = load_model(longer / "model")
+    assert model.cfg.dynamics.chunk == 4 and meta["step"] == 5
+    assert "unroll 3 -> 4 at dynamics step 4" in meta["changes"]
+    assert T.main(_args(data, tmp_path / "bad", "--unroll", "0")) == 2
+    assert not (tmp_path / "bad").exists()
 
 
 def test_minutes_stops_a_run_with_a_checkpoint_and_the_same_command_goes_on(data, tmp_path,

@@ -1,7 +1,7 @@
 """Resuming a run: the model, optimizer, phase, step and record of its last checkpoint,
-exactly; a model without training state (one written by ``worldsim migrate``, copied or
-exported) goes on from its step with a fresh optimizer. Resuming never changes a model's
-reward classes: a change is refused with a pointer to ``worldsim migrate``."""
+exactly; a model without training state (copied or exported) goes on from its step with a
+fresh optimizer. Resuming never changes a model's reward classes: a change is refused with
+a pointer to a new run from the model (``--init``), which grows them."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,7 +14,7 @@ from worldsim.model.world import WorldModel
 from worldsim.training.build import DataFacts
 from worldsim.training.loop import PHASES
 
-MIGRATE = "`worldsim migrate {} --out NEW {}`, then train NEW"
+NEW_RUN = "`worldsim train --init {} {} --out NEW`"
 
 
 def check_fits(model: WorldModel, source: Path, facts: DataFacts, data) -> None:
@@ -27,8 +27,8 @@ def check_fits(model: WorldModel, source: Path, facts: DataFacts, data) -> None:
 
 def check_rewards(model: WorldModel, source: Path, facts: DataFacts, data) -> str | None:
     """A classifying reward head must know every reward of the run's play (growing it is a
-    migration); a regressing head takes the play's values for dreams to snap to. Returns
-    the change to record, if any."""
+    new run from the model); a regressing head takes the play's values for dreams to snap
+    to. Returns the change to record, if any."""
     dyn = model.cfg.dynamics
     known, values = dyn.reward_values or (), facts.values
     if not reward_classes(dyn):
@@ -43,8 +43,8 @@ def check_rewards(model: WorldModel, source: Path, facts: DataFacts, data) -> st
     new = sorted(set(values) - set(known))
     if new:
         raise ValueError(f"{source}'s reward head classifies into the rewards {known}; the "
-                         f"play also holds {new}. Grow the head: "
-                         + MIGRATE.format(source, "--data " + " ".join(map(str, data))))
+                         f"play also holds {new}. A new run from the model grows the head: "
+                         + NEW_RUN.format(source, "--data " + " ".join(map(str, data))))
     return None
 
 

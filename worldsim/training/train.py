@@ -10,8 +10,8 @@
   state, written as one unit every ``--ckpt-every`` steps), ``samples/`` and ``log.jsonl``.
 - Killed at any moment and started again with the same command, a run resumes exactly
   from its last checkpoint: model, optimizer, step and data order (resume.py). Resuming
-  never changes the model's reward classes; ``worldsim migrate`` writes a model grown to
-  more play's rewards as a new checkpoint (migrate.py).
+  never changes the model: its reward classes grow (rewards.py) and its unroll changes
+  only in a new run from it (``--init``), which writes a new checkpoint.
 - Multi-GPU / multi-node: launch with ``torchrun``; with ``WORLD_SIZE`` set, the model is
   wrapped in DistributedDataParallel (nccl on CUDA, gloo on the CPU) and rank 0 writes.
 """
@@ -33,7 +33,7 @@ from worldsim.model.world import WorldModel
 from worldsim.training.build import build_model, check_init_matches, data_facts, fit_editor_motion
 from worldsim.training.distributed import Distributed
 from worldsim.training.loop import Loop, Run
-from worldsim.training.migrate import reward_change
+from worldsim.training.rewards import reward_change
 from worldsim.training.resume import check_fits, check_rewards, training_state
 from worldsim.training.settings import DEFAULTS, TrainSettings, settings_for
 
@@ -61,6 +61,22 @@ def event_share_change(settings: TrainSettings, meta: dict | None) -> list[str]:
     return [f"event_share {meta.get('event_share', 0.0)} -> {settings.event_share}"]
 
 
+def unroll_change(model: WorldModel, unroll: int | None, own: bool) -> list[str]:
+    """Set ``--unroll`` (frames each training window predicts from the model's own
+    predictions) on a new run's model; what it changes, for the record. A run keeps its
+    own: changing it is a new run from the model (``--init``)."""
+    dyn = model.cfg.dynamics
+    if unroll is None or unroll == dyn.chunk:
+        return []
+    if unroll < 1:
+        raise ValueError(f"--unroll must be 1 or more, got {unroll}")
+    if own:
+        raise ValueError(f"the run trains with an unroll of {dyn.chunk}; to change it, start "
+                         "a new run from its model: --init RUN/model --out NEW")
+    before, dyn.chunk = dyn.chunk, unroll
+    return [f"unroll {before} -> {unroll}"]
+
+
 def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool]:
     """The run ``args`` asks for, built or resumed, and whether it was resumed."""
     model, meta, source = open_model(args, dist.device)
@@ -70,12 +86,13 @@ def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool
     else:
         check_fits(model, source, facts, args.data)
     model.train()
+    own = source == Path(args.out) / "model"
     changes = event_share_change(settings, None if source is None else meta)
+    changes += unroll_change(model, args.unroll, own)
     cfg = model.cfg
     data = WindowDataset(args.data, context=cfg.dynamics.context, chunk=cfg.dynamics.chunk,
                          world=facts.world, size=facts.size)
-    own = source == Path(args.out) / "model"
-    if own:  # a classifying reward head grows only by a migration
+    if own:  # a classifying reward head grows only in a new run
         changes += [c for c in [check_rewards(model, source, facts, args.data)] if c]
     else:  # the motion table fitted on every rank alike (same seed, same play)
         note = fit_editor_motion(model, data, args.seed, dist.device)
@@ -163,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     loss = p.add_argument_group("optimizer and loss")
     loss.add_argument("--batch", type=int, default=None, help="windows per step and process")
     loss.add_argument("--lr", type=float, default=None, help="peak learning rate")
+    loss.add_argument("--unroll", type=int, default=None, metavar="N",
+                      help="frames each window predicts, each from the ones predicted before it "
+                           "(a new run; the preset's: 2)")
     loss.add_argument("--event-share", type=float, default=None, metavar="F",
                       help="share of each batch that ends in a reward or an ending (0.125)")
     machine = p.add_argument_group("machine")
