@@ -55,7 +55,7 @@ def _train_parser(t: argparse.ArgumentParser) -> None:
     t.add_argument("--seed", type=int, default=0,
                    help="seeds the envs and the policy (default: 0)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_dream_options(t, device_help=WHERE_DEVICE, horizon=True)
+    add_dream_options(t, device_help=WHERE_DEVICE, training=True)
     e = t.add_argument_group("evaluation", "in the real game, as training goes")
     e.add_argument("--eval-every", type=int, default=50_000, metavar="N",
                    help="evaluate (and save) every N steps (default: 50,000)")

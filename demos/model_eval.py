@@ -70,8 +70,6 @@ def build_parser() -> argparse.ArgumentParser:
     m = p.add_argument_group("what is measured")
     m.add_argument("--sections", default=",".join(SECTIONS),
                    help=f"comma-separated, of {', '.join(SECTIONS)} (default: all)")
-    m.add_argument("--frames", type=int, default=2000,
-                   help="real frames the long dream's statistics are set against (2000)")
     m.add_argument("--windows", type=int, default=512, help="teacher-forced steps per policy (512)")
     m.add_argument("--starts", type=int, default=64, help="open-loop rollouts per policy (64)")
     m.add_argument("--horizon", type=int, default=max(HORIZONS),
@@ -169,7 +167,7 @@ def main(argv=None) -> int:
         raise SystemExit(f"worldsim eval: {exc}") from exc
     _configure(model, args)
     opts = EvalOptions(
-        sections=sections, frames=args.frames, windows=args.windows, starts=args.starts,
+        sections=sections, windows=args.windows, starts=args.starts,
         horizon=args.horizon, hold_starts=args.hold_starts, hold_steps=args.hold_steps,
         long_steps=args.long_steps, train_data=_train_data(args, sections, meta),
         idm_steps=args.idm_steps, seed=args.seed, device=args.device)

@@ -210,7 +210,7 @@ def test_dreams_can_start_from_recorded_play_and_end_at_a_horizon(dream_policy, 
     args = ["train", "--world", "voxel", "--in", "dream", "--checkpoint", str(ckpt),
             "--steps", "32", "--envs", "2", "--n-steps", "16", "--eval-episodes", "0",
             "--dream-starts", str(data), "--dream-horizon", "4", "--precision", "bf16",
-            "--dream-set", "snap_rewards=false", "--sampling-steps", "1", "--out", str(out), "--quiet"]
+            "--raw-rewards", "--sampling-steps", "1", "--out", str(out), "--quiet"]
     assert agent_main(args) == 0
     meta = read_meta(out)
     assert meta["dream_starts"] == [str(data)] and meta["dream_horizon"] == 4
@@ -231,7 +231,10 @@ def test_dreams_can_start_from_recorded_play_and_end_at_a_horizon(dream_policy, 
     with pytest.raises(SystemExit, match="for --in dream"):  # 0 is a horizon too
         agent_main(["train", "--world", "voxel", "--in", "real", "--steps", "8",
                     "--dream-horizon", "0", "--out", str(tmp_path / "real")])
-    for option in (["--precision", "bf16"], ["--dream-set", "snap_rewards=0"], ["--compile"],
+    with pytest.raises(SystemExit, match="for --in dream"):
+        agent_main(["train", "--world", "voxel", "--in", "real", "--steps", "8",
+                    "--raw-rewards", "--out", str(tmp_path / "real")])
+    for option in (["--precision", "bf16"], ["--compile"],
                    ["--sampling-steps", "1"]):  # dream options, refused
         with pytest.raises(SystemExit, match="for --in dream"):
             agent_main(["train", "--world", "voxel", "--in", "real", "--steps", "8",

@@ -101,22 +101,22 @@ def test_the_world_is_read_from_the_checkpoint(crafter_ckpt, voxel_ckpt):
 def _parse(argv):
     parser = argparse.ArgumentParser()
     parser.add_argument("--real", action="store_true")
-    add_dream_options(parser, horizon=True)
+    add_dream_options(parser, training=True)
     return parser.parse_args(argv)
 
 
 def test_the_flags_make_one_config_and_say_which_were_given():
-    args = _parse(["--sampling-steps", "1", "--dream-set", "snap_rewards=false",
+    args = _parse(["--sampling-steps", "1", "--raw-rewards",
                    "--precision", "bf16", "--compile", "--device", "cpu"])
     assert dream_config(args) == DreamConfig(device="cpu", sampling_steps=1, precision="bf16",
                                              snap_rewards=False, compile=True)
-    assert dream_flags_given(args) == ["--sampling-steps", "--precision", "--dream-set",
+    assert dream_flags_given(args) == ["--raw-rewards", "--sampling-steps", "--precision",
                                        "--compile"]
     assert dream_flags_given(_parse([])) == []
     assert dream_flags_given(_parse(["--device", "cpu", "--real"])) == []
-    with pytest.raises(SystemExit, match="play: --dream-horizon, --dream-set are for "
+    with pytest.raises(SystemExit, match="play: --dream-horizon, --raw-rewards are for "
                                          "a dream, not --real"):
-        refuse_dream_flags(_parse(["--dream-horizon", "0", "--dream-set", "snap_rewards=0"]),
+        refuse_dream_flags(_parse(["--dream-horizon", "0", "--raw-rewards"]),
                            "play", "a dream, not --real")
 
 
@@ -124,12 +124,11 @@ def test_a_play_flag_reaches_the_simulator(voxel_ckpt):
     from demos.play import _dream_env, build_parser
 
     args = build_parser().parse_args(["--checkpoint", str(voxel_ckpt), "--sampling-steps",
-                                      "1", "--precision", "fp32", "--dream-set",
-                                      "snap_rewards=false"])
+                                      "1", "--precision", "fp32"])
     env, title = _dream_env(args)
     sim = env.simulator
     assert (sim.sampling_steps, sim.precision) == (1, "fp32")
-    assert sim.config.snap_rewards is False and sim.reward_values is None
+    assert sim.config.snap_rewards is True  # (--raw-rewards is for agents' training)
     assert "dream of" in title
     env.close()
 
@@ -160,32 +159,23 @@ def test_every_dreaming_command_takes_the_same_dream_flags_with_plain_help(capsy
     dream_flags = None
     for name, parser in _dreaming_parsers().items():
         group = next(g for g in parser._action_groups if g.title == "dream")
-        flags = {f for a in group._group_actions for f in a.option_strings} - {"--dream-horizon"}
+        flags = {f for a in group._group_actions for f in a.option_strings} - {"--dream-horizon", "--raw-rewards"}
         assert dream_flags in (None, flags), name
         dream_flags = flags
         text = parser.format_help()
         assert "``" not in text and ":class:" not in text, name
-    assert {"--checkpoint", "--device", "--sampling-steps", "--precision", "--dream-set",
+    assert {"--checkpoint", "--device", "--sampling-steps", "--precision",
             "--compile", "--dream-starts"} == dream_flags
     assert worldsim(["--help"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert any(line.split()[:1] == ["agent"] for line in lines)  # one command a line
 
 
-@pytest.mark.parametrize("setting, message", [
-    ("snap_rewards", "KEY=VALUE with KEY one of snap_rewards"),
-    ("speed=2", "KEY=VALUE with KEY one of"),
-    ("events=denoising", "KEY=VALUE with KEY one of snap_rewards"),
-    ("context_noise=0.1", "KEY=VALUE with KEY one of snap_rewards"),
-    ("snap_rewards=maybe", "not true or false"),
-])
-def test_a_bad_dream_setting_is_refused_by_the_parser(setting, message, capsys):
-    with pytest.raises(SystemExit):
-        _parse(["--dream-set", setting])
-    assert re.search(message, capsys.readouterr().err)
-
-
-def test_dream_settings_reach_the_config():
+def test_raw_rewards_reach_the_config_and_only_agent_training_has_them(capsys):
     assert dream_config(_parse([])).snap_rewards is True
-    config = dream_config(_parse(["--dream-set", "snap_rewards=no"]))
-    assert config.snap_rewards is False
+    assert dream_config(_parse(["--raw-rewards"])).snap_rewards is False
+    from demos.play import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--raw-rewards"])
+    assert "--raw-rewards" in capsys.readouterr().err

@@ -36,7 +36,7 @@ def test_eval_writes_a_report(tmp_path, capsys):
     ckpt = make_dream_checkpoint(tmp_path / "model", "voxel")
     out = tmp_path / "report"
     assert evaluate(["--checkpoint", str(ckpt), "--data", str(data), str(uniform),
-                     "--out", str(out), "--frames", "50", "--windows", "40", "--starts", "6",
+                     "--out", str(out), "--windows", "40", "--starts", "6",
                      "--threads", "1", "--hold-starts", "3", "--hold-steps", "8",
                      "--long-steps", "300", "--train-data", str(data), "--idm-steps", "30"]) == 0
     text = capsys.readouterr().out
@@ -94,7 +94,7 @@ def test_eval_refuses_data_too_short_for_the_horizon(tmp_path):
     collect("voxel", "random", 1, 10, data, progress=False)
     ckpt = make_dream_checkpoint(tmp_path / "model", "voxel")
     with pytest.raises(SystemExit, match="shorter --horizon"):
-        evaluate(["--checkpoint", str(ckpt), "--data", str(data), "--frames", "5",
+        evaluate(["--checkpoint", str(ckpt), "--data", str(data),
                   "--sections", "rollout"])
     with pytest.raises(SystemExit, match="unknown section"):
         evaluate(["--checkpoint", str(ckpt), "--data", str(data), "--sections", "vibes"])

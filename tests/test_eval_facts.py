@@ -118,7 +118,7 @@ def test_eval_of_a_gymnasium_game_runs_on_its_plain_facts(tmp_path, capsys):
     ckpt = make_dream_checkpoint(tmp_path / "model", NAMED_BAR)
     out = tmp_path / "report"
     assert evaluate(["--checkpoint", str(ckpt), "--data", str(data), "--out", str(out),
-                     "--frames", "20", "--windows", "12", "--starts", "3", "--horizon", "8",
+                     "--windows", "12", "--starts", "3", "--horizon", "8",
                      "--hold-starts", "2", "--hold-steps", "4", "--long-steps", "20",
                      "--train-data", str(data), "--idm-steps", "5", "--threads", "1"]) == 0
     text = capsys.readouterr().out

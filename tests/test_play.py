@@ -173,7 +173,7 @@ def test_cli_play_without_a_model_says_what_to_do(tmp_path):
     assert "--real" in result.stderr
 
 
-@pytest.mark.parametrize("fine", [[], ["--dream-set", "snap_rewards=false"]])
+@pytest.mark.parametrize("fine", [[], ["--sampling-steps", "2"]])
 def test_cli_play_dreams_a_checkpoint(tmp_path, fine):
     from dreams import make_dream_checkpoint
 

@@ -101,10 +101,10 @@ DEFAULTS_DEST = "dream_defaults"  # where the parser keeps its dream flags' defa
 
 def add_dream_options(parser: argparse.ArgumentParser,
                       device_help: str = "where the dream model runs (default: cpu)",
-                      horizon: bool = False):
+                      training: bool = False):
     """The dream's flags, as one argument group of ``parser``: the model, its start
-    contexts (and with ``horizon``, a cap on a dream's length) and the DreamConfig
-    settings. Returns the group."""
+    contexts and the DreamConfig settings; with ``training`` (an agent that learns in
+    dreams), a cap on a dream's length and the rewards it is paid. Returns the group."""
     g = parser.add_argument_group(
         "dream", "the model that dreams and how it runs; unset settings are the model's own")
     actions = []
@@ -118,17 +118,16 @@ def add_dream_options(parser: argparse.ArgumentParser,
     add("--dream-starts", nargs="+", default=None, metavar="DATA",
         help="folders of recorded play to start dreams from (default: the checkpoint's "
              "start contexts)")
-    if horizon:
+    if training:
         add("--dream-horizon", type=int, default=None, metavar="N",
             help="end each dream after N steps (default: a real episode's length)")
+        add("--raw-rewards", action="store_true",
+            help="pay the reward head's own output, not the nearest of the game's rewards")
     add("--sampling-steps", type=int, default=None, metavar="N",
         help="flow steps per dream frame for the change latent; fewer is faster")
     add("--precision", default="auto", choices=PRECISIONS,
         help="the dream's arithmetic; auto (the default) is bf16 on CUDA and where this "
              "CPU computes bf16 natively and it pays, else fp32")
-    add("--dream-set", action="append", default=[], type=dream_setting, metavar="KEY=VALUE",
-        help="a finer setting, repeatable: " + "; ".join(
-            f"{key}={kind}" for key, (kind, _) in FINE_SETTINGS.items()))
     add("--compile", action="store_true",
         help="compile the model with torch.compile: faster frames after a compile of "
              "about a minute (seconds once cached)")
@@ -137,38 +136,11 @@ def add_dream_options(parser: argparse.ArgumentParser,
     return g
 
 
-def _flag(value: str) -> bool:
-    if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
-        raise ValueError(f"not true or false: {value!r}")
-    return value.lower() in ("true", "1", "yes")
-
-
-# the finer DreamConfig settings, set on the command line by --dream-set KEY=VALUE: (what
-# the value is, how it is read)
-FINE_SETTINGS = {
-    "snap_rewards": ("false pays the reward head's own output", _flag),
-}
-
-
-def dream_setting(text: str) -> tuple[str, object]:
-    """``KEY=VALUE`` of --dream-set as (key, value), checked like a DreamConfig field;
-    else argparse's error, which names the keys."""
-    key, sep, value = text.partition("=")
-    if not sep or key not in FINE_SETTINGS:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: give KEY=VALUE with KEY one of {', '.join(FINE_SETTINGS)}")
-    try:
-        setting = FINE_SETTINGS[key][1](value)
-        DreamConfig(**{key: setting})
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from exc
-    return key, setting
-
-
 def dream_config(args: argparse.Namespace) -> DreamConfig:
     """The DreamConfig of parsed flags (from :func:`add_dream_options`)."""
     return DreamConfig(device=args.device, sampling_steps=args.sampling_steps,
-                       precision=args.precision, compile=args.compile, **dict(args.dream_set))
+                       precision=args.precision, compile=args.compile,
+                       snap_rewards=not getattr(args, "raw_rewards", False))
 
 
 def dream_flags_given(args: argparse.Namespace) -> list[str]:

@@ -82,9 +82,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folders of the play the model trained on: shift its reward head's "
                         "logits from the event-sampled training prior to play's, so that its "
                         "dreams stop paying rewards several times too often")
-    p.add_argument("--event-share", type=float, default=None, metavar="F",
-                   help="with --calibrate-rewards: the event share the head trained with "
-                        "(default: the one the checkpoint records)")
     p.add_argument("--note", action="append", default=[], metavar="KEY=TEXT",
                    help="add KEY=TEXT to the model's meta (how it was trained); repeatable")
     return p
@@ -100,7 +97,7 @@ def main(argv=None) -> int:
         notes[key] = text
     try:
         out = export(args.checkpoint, args.out, args.dtype, args.sampling_steps, notes,
-                     args.calibrate_rewards, args.event_share)
+                     args.calibrate_rewards)
     except (CheckpointError, ValueError, FileNotFoundError) as exc:
         raise SystemExit(f"worldsim export: {exc}") from exc
     size = sum(f.stat().st_size for f in out.iterdir()) / 2**20
