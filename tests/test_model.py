@@ -31,14 +31,28 @@ def test_config_round_trips_through_json():
             preset(retired)
 
 
+# the first family's fields as every config saved before its retirement holds them (the
+# bundled models' config.json did, with these values, until they were trained on)
+SAVED_BEFORE = {
+    "autoencoder": {"channels": [32, 64, 128], "blocks_per_level": 1, "latent_channels": 4},
+    "dynamics": {"patch": 2, "dim": 256, "depth": 6, "heads": 4, "mlp_ratio": 4.0,
+                 "steer_kernel": 0, "action_kernels": False, "event_heads": "attention"},
+    "flow": {"context_noise": 0.1, "train_context_noise": 0.3, "forcing_fraction": 0.5,
+             "context_loss_weight": 0.0, "action_dropout": 0.0, "action_guidance": 1.0},
+}
+
+
 @pytest.mark.parametrize("world", ["voxel", "crafter"])
-def test_bundled_configs_load_with_the_first_familys_fields_dropped(world):
-    """The bundled models' config.json still carries the first family's fields (steering,
-    context noise, ...): they load, the fields dropped, and what the model is stays."""
-    doc = json.loads((BUNDLED / world / "config.json").read_text())["config"]
-    for section, names in RETIRED.items():
-        assert names & set(doc[section])  # (the file holds such fields)
-    cfg, meta = read_config(BUNDLED / world)
+def test_configs_saved_before_the_retirement_load_with_its_fields_dropped(world, tmp_path):
+    """A config.json that still carries the first family's fields (steering, context
+    noise, ...) loads, the fields dropped, and what the model is stays."""
+    full = json.loads((BUNDLED / world / "config.json").read_text())
+    doc = full["config"]
+    assert {s: set(v) for s, v in SAVED_BEFORE.items()} == RETIRED
+    for section, values in SAVED_BEFORE.items():
+        doc[section].update(values)
+    (tmp_path / "config.json").write_text(json.dumps(full))
+    cfg, meta = read_config(tmp_path)
     assert meta["preset"] == "edit"
     saved = cfg.to_dict()
     for section, names in RETIRED.items():
