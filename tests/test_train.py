@@ -275,12 +275,15 @@ def test_unroll_is_set_by_a_new_run_and_kept_by_resuming(data, tmp_path, capsys)
     assert "unroll of 3" in capsys.readouterr().err
     assert _files(out / "model") == saved
     assert T.main(_args(data, out, "--steps", "4", "--unroll", "3")) == 0  # the same: goes on
+    assert T.main(_args(data, out, "--steps", "5", "--lr", "0.0004")) == 0  # recorded
+    assert load_model(out / "model")[1]["changes"] == ["lr 0.001 -> 0.0004 at dynamics step 4"]
     longer = tmp_path / "longer"
-    assert T.main(_args(data, longer, "--steps", "5", "--unroll", "4",
+    assert T.main(_args(data, longer, "--steps", "6", "--unroll", "4",
                         "--init", str(out / "model"))) == 0
     model, meta = load_model(longer / "model")
-    assert model.cfg.dynamics.chunk == 4 and meta["step"] == 5
-    assert "unroll 3 -> 4 at dynamics step 4" in meta["changes"]
+    assert model.cfg.dynamics.chunk == 4 and meta["step"] == 6
+    assert "unroll 3 -> 4 at dynamics step 5" in meta["changes"]
+    assert "lr 0.0004 -> 0.001 at dynamics step 5" in meta["changes"]  # the preset's again
     assert T.main(_args(data, tmp_path / "bad", "--unroll", "0")) == 2
     assert not (tmp_path / "bad").exists()
 

@@ -90,7 +90,7 @@ class Loop:
         elapsed = r.extra.get("seconds", 0.0) + time.time() - self.started
         s = r.settings
         meta = dict(r.meta, phase=phase, step=step, steps=s.steps,
-                    batch=s.batch, event_share=s.event_share, seconds=round(elapsed, 1))
+                    batch=s.batch, lr=s.lr, event_share=s.event_share, seconds=round(elapsed, 1))
         for key in ("changes", "init"):
             if r.extra.get(key):
                 meta[key] = r.extra[key]

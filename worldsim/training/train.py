@@ -53,12 +53,17 @@ def open_model(args, device) -> tuple[WorldModel | None, dict, Path | None]:
     return None, {}, None
 
 
-def event_share_change(settings: TrainSettings, meta: dict | None) -> list[str]:
-    """What --event-share changes of a resumed model (``meta``: its record; None for a new
-    one), for its record."""
-    if meta is None or meta.get("event_share", 0.0) == settings.event_share:
-        return []  # (uniform batches before the setting: a share of 0)
-    return [f"event_share {meta.get('event_share', 0.0)} -> {settings.event_share}"]
+def setting_changes(settings: TrainSettings, meta: dict | None) -> list[str]:
+    """What --event-share and --lr change of a model trained on (``meta``: its record; None
+    for a new one), for its record."""
+    if meta is None:
+        return []
+    changes = []
+    if meta.get("event_share", 0.0) != settings.event_share:  # (before the setting: 0)
+        changes.append(f"event_share {meta.get('event_share', 0.0)} -> {settings.event_share}")
+    if "lr" in meta and meta["lr"] != settings.lr:  # (not recorded by older checkpoints)
+        changes.append(f"lr {meta['lr']} -> {settings.lr}")
+    return changes
 
 
 def unroll_change(model: WorldModel, unroll: int | None, own: bool) -> list[str]:
@@ -87,7 +92,7 @@ def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool
         check_fits(model, source, facts, args.data)
     model.train()
     own = source == Path(args.out) / "model"
-    changes = event_share_change(settings, None if source is None else meta)
+    changes = setting_changes(settings, None if source is None else meta)
     changes += unroll_change(model, args.unroll, own)
     cfg = model.cfg
     data = WindowDataset(args.data, context=cfg.dynamics.context, chunk=cfg.dynamics.chunk,
