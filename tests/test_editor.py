@@ -236,3 +236,30 @@ def test_bundled_voxel_dream_holds_a_still_scene_for_100_no_op_steps():
     assert held["still_share"] == 1.0  # the game itself kept every scene
     worst = min(step["still_psnr"] for step in held["curve"].values())
     assert worst > 35.0, worst
+
+
+def test_critic_learns_blur_from_sharp_and_pushes_a_blurred_frame_to_sharpen():
+    from worldsim.evaluation.metrics import edge_energy
+    from worldsim.model.critic import PatchCritic, critic_losses
+    torch.manual_seed(0)
+    sharp = torch.rand(16, 3, 32, 32).round() * 2 - 1  # a checkerboard-like texture
+    blur = torch.nn.functional.avg_pool2d(sharp, 3, 1, 1)
+    critic = PatchCritic(width=16)
+    opt = torch.optim.Adam(critic.parameters(), lr=2e-3, betas=(0.5, 0.9))
+    for _ in range(60):
+        fool, judge = critic_losses(critic, blur, sharp)
+        opt.zero_grad()
+        (fool + judge).backward()  # the model's loss reaches no critic weight
+        opt.step()
+    assert judge.item() < 1.0  # (2.0 at chance)
+    with torch.no_grad():
+        assert critic(sharp).mean() > critic(blur).mean()
+    # the model's loss passes to the frames alone, and follows it toward the game's edges
+    fake = blur.clone().requires_grad_(True)
+    fool, _ = critic_losses(critic, fake, sharp)
+    critic.zero_grad()
+    fool.backward()
+    assert all(p.grad is None or not p.grad.any() for p in critic.parameters())
+    with torch.no_grad():
+        moved = fake - 0.05 * fake.grad / fake.grad.abs().mean()
+    assert edge_energy(moved.permute(0, 2, 3, 1)) > edge_energy(blur.permute(0, 2, 3, 1))

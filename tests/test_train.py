@@ -288,6 +288,40 @@ def test_unroll_is_set_by_a_new_run_and_kept_by_resuming(data, tmp_path, capsys)
     assert not (tmp_path / "bad").exists()
 
 
+def test_adversarial_critic_trains_resumes_exactly_and_is_kept_by_resuming(data, tmp_path,
+                                                                            capsys):
+    straight, stopped = tmp_path / "straight", tmp_path / "stopped"
+    adv = ("--adversarial", "0.2", "--steps", "8")
+    assert T.main(_args(data, straight, *adv)) == 0
+    model, meta = load_model(straight / "model")
+    assert model.cfg.editor.adversarial == 0.2 and model.editor.critic is not None
+    assert "changes" not in meta  # a new run's setting, not a change
+    losses = [json.loads(line) for line in (straight / "log.jsonl").read_text().splitlines()]
+    assert all(r["judge"] > 0 for r in losses)
+    # the critic learns: its weights are not the ones it started with
+    fresh = T.build_model("edit-tiny", T.data_facts([data]), 0, "cpu")
+    torch.manual_seed(0)
+    fresh.editor.add_critic(0.2)
+    assert not torch.equal(fresh.editor.critic.net[0].weight, model.editor.critic.net[0].weight)
+    # stopped and resumed: model and critic end bit-identical to the straight run
+    assert T.main(_args(data, stopped, *adv, "--stop-after", "5")) == 0
+    assert T.main(_args(data, stopped, *adv)) == 0
+    b, _ = load_model(stopped / "model")
+    for (name, x), (_, y) in zip(model.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(x, y), name
+    capsys.readouterr()
+    assert T.main(_args(data, stopped, "--steps", "9", "--adversarial", "0")) == 2
+    assert "adversarial weight of 0.2" in capsys.readouterr().err
+    # a new run from it without the critic
+    plain = tmp_path / "plain"
+    assert T.main(_args(data, plain, "--steps", "9", "--adversarial", "0",
+                        "--init", str(straight / "model"))) == 0
+    model, meta = load_model(plain / "model")
+    assert model.editor.critic is None and "adversarial 0.2 -> 0.0 at dynamics step 8" in \
+        meta["changes"]
+    assert T.main(_args(data, tmp_path / "bad", "--adversarial", "-1")) == 2
+
+
 def test_minutes_stops_a_run_with_a_checkpoint_and_the_same_command_goes_on(data, tmp_path,
                                                                              capsys):
     out = tmp_path / "run"

@@ -61,6 +61,8 @@ class EditorConfig:
     heads: int = 4
     latent_channels: int = 0  # channels of the change latent per token (0: deterministic)
     prior_depth: int = 1  # transformer blocks of the latent's prior
+    # weight of the adversarial loss on predicted frames (critic.py; 0: none, no critic)
+    adversarial: float = 0.0
 
 
 # fields of the first model family that configs of copy-and-edit models still carry (with

@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from worldsim.config import ModelConfig
+from worldsim.model.critic import PatchCritic, critic_losses
 from worldsim.model.heads import EventHeads, reward_classes
 from worldsim.model.layers import ActionEmbedder, Attention, LevelEmbedder, Mlp, ResBlock, modulate
 
@@ -163,6 +164,15 @@ class CopyEditModel(nn.Module):
         # the motion loss as well, it shrank to a fifth of the turns' motion in 3,000 steps
         self.action_motion = ActionEmbedder(dyn.action_nvec, 2)
         self.action_motion.requires_grad_(False)
+        self.critic = PatchCritic() if e.adversarial > 0 else None
+
+    def add_critic(self, weight: float) -> None:
+        """Train with the adversarial loss at ``weight`` (a new critic if none yet; 0: none)."""
+        self.cfg.editor.adversarial = float(weight)
+        if weight <= 0:
+            self.critic = None
+        elif self.critic is None:
+            self.critic = PatchCritic().to(self.head.weight.device)
 
     def init_weights(self) -> None:
         """Start as the identity: no motion, every mask copying, content adding nothing."""
@@ -491,6 +501,8 @@ def editor_loss(model: CopyEditModel, frames, actions, rewards, terminated,
     window, prev = feats[:, :K], x[:, K - 1]
     parts = {"pixel": 0.0, "motion": 0.0, "mask": 0.0, "prior": 0.0, "reward": 0.0, "done": 0.0,
              "generated": 0.0}
+    if model.critic is not None:
+        parts.update(fool=0.0, judge=0.0)
     total = 0.0
     for u in range(T - K):
         i = K - 1 + u  # the action, reward and ending of this transition
@@ -521,6 +533,11 @@ def editor_loss(model: CopyEditModel, frames, actions, rewards, terminated,
         r, d = event_loss(model, *model.heads(t), rewards[:, i], terminated[:, i])
         total = total + pix + MOTION_WEIGHT * motion + GENERATE_COST * generate + \
             MASK_WEIGHT * mask + r + d
+        if model.critic is not None:
+            fool, judge = critic_losses(model.critic, out["frame"], target)
+            total = total + model.cfg.editor.adversarial * fool + judge
+            parts["fool"] += fool.item()
+            parts["judge"] += judge.item()
         parts["generated"] += (out["mask"] < 0.5).float().mean().item()
         parts["mask"] += mask.item()
         parts["pixel"] += pix.item()

@@ -161,7 +161,8 @@ class Loop:
                                  batch["terminated"], gen)
         r.opt.zero_grad(set_to_none=True)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(r.model.parameters(), 1.0)
+        for group in r.opt.param_groups:  # (the model's, and a critic's on its own)
+            torch.nn.utils.clip_grad_norm_(group["params"], 1.0)
         r.opt.step()
         r.step += 1
         return loss.item(), parts

@@ -82,6 +82,35 @@ def unroll_change(model: WorldModel, unroll: int | None, own: bool) -> list[str]
     return [f"unroll {before} -> {unroll}"]
 
 
+def adversarial_change(model: WorldModel, weight: float | None, own: bool, seed: int) -> list[str]:
+    """Set ``--adversarial`` (the weight of the critic's loss, critic.py) on a new run's
+    model, with a new critic; what it changes, for the record. A run keeps its own."""
+    before = model.cfg.editor.adversarial
+    if weight is None or weight == before:
+        return []
+    if not weight >= 0:
+        raise ValueError(f"--adversarial must be 0 or more, got {weight}")
+    if own:
+        raise ValueError(f"the run trains with an adversarial weight of {before}; to change "
+                         "it, start a new run from its model: --init RUN/model --out NEW")
+    torch.manual_seed(seed)  # the same seed, the same new critic
+    model.editor.add_critic(weight)
+    return [f"adversarial {before} -> {weight}"]
+
+
+def optimizer(model: WorldModel, lr: float) -> torch.optim.AdamW:
+    """AdamW over the model; the critic, if any, in a group of its own (the betas GANs
+    use, no weight decay), whose gradients are clipped on their own."""
+    critic = model.editor.critic
+    if critic is None:
+        return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    judge = {id(p) for p in critic.parameters()}
+    return torch.optim.AdamW(
+        [{"params": [p for p in model.parameters() if id(p) not in judge]},
+         {"params": list(critic.parameters()), "betas": (0.5, 0.9), "weight_decay": 0.0}],
+        lr=lr, weight_decay=0.01)
+
+
 def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool]:
     """The run ``args`` asks for, built or resumed, and whether it was resumed."""
     model, meta, source = open_model(args, dist.device)
@@ -94,6 +123,7 @@ def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool
     own = source == Path(args.out) / "model"
     changes = setting_changes(settings, None if source is None else meta)
     changes += unroll_change(model, args.unroll, own)
+    changes += adversarial_change(model, args.adversarial, own, args.seed)
     cfg = model.cfg
     data = WindowDataset(args.data, context=cfg.dynamics.context, chunk=cfg.dynamics.chunk,
                          world=facts.world, size=facts.size)
@@ -106,7 +136,7 @@ def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool
         if source is not None:  # a new run from --init: its head learns the run's rewards
             model, change = reward_change(model, facts.values)
             changes += [change] if change else []
-    opt = torch.optim.AdamW(model.parameters(), lr=settings.lr, weight_decay=0.01)
+    opt = optimizer(model, settings.lr)
     run = Run(model, opt, data, settings, dist, Path(args.out), args.seed,
               resolve_precision(args.precision, dist), minutes=args.minutes,
               stop_after=args.stop_after)
@@ -188,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     loss.add_argument("--unroll", type=int, default=None, metavar="N",
                       help="frames each window predicts, each from the ones predicted before it "
                            "(a new run; the preset's: 2)")
+    loss.add_argument("--adversarial", type=float, default=None, metavar="W",
+                      help="weight of a patch critic's loss on predicted frames, against "
+                           "blur (a new run; default 0: none)")
     loss.add_argument("--event-share", type=float, default=None, metavar="F",
                       help="share of each batch that ends in a reward or an ending (0.125)")
     machine = p.add_argument_group("machine")
