@@ -1,4 +1,5 @@
-"""The critic of the adversarial loss: a small convolutional judge of 8x8-pixel patches.
+"""The critic of the adversarial loss: a small convolutional judge of patches (a logit
+every 4 pixels, each seeing 26x26 of them).
 
 Trained with the pixel losses alone, generated content is the mean of what could come
 next: a blur where a turn reveals new ground or a step changes the perspective (the
