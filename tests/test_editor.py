@@ -135,6 +135,25 @@ def test_motion_table_gives_a_motion_to_the_action_that_makes_it():
     assert torch.equal(table[3:5], torch.zeros(2, 2))  # the held key moves nothing
 
 
+def test_motion_table_keeps_a_big_turn_that_perspective_spreads():
+    """A big turn moves the picture 15, 16 or 17 pixels (perspective), and a third of its
+    pairs show no move (the game kept the picture, as looking at a flat sky does): the
+    turn still gets its 16 pixels, where the most common single reading is no move. A
+    small turn's 2 pixels stay exact, and the still action moves nothing."""
+    rng = np.random.default_rng(3)
+    n = 300
+    base = rng.integers(0, 256, (n, 16, 16, 3), dtype=np.uint8).repeat(4, 1).repeat(4, 2)
+    action = rng.integers(0, 3, n)  # 0 still, 1 a big turn, 2 a small turn
+    big = rng.choice([0, 15, 16, 17], n, p=[0.34, 0.26, 0.2, 0.2])
+    move = np.where(action == 1, big, np.where(action == 2, 2, 0))
+    assert (big[action == 1] == 0).mean() > (big[action == 1] == 16).mean()
+    nxt = np.stack([np.roll(f, int(m), axis=1) for f, m in zip(base, move)])
+    x, y = (to_float(torch.from_numpy(f)) for f in (base, nxt))
+    model = WorldModel(preset("edit-tiny", world="toy", action_nvec=(3,))).editor
+    table = fit_action_motion(model, x, y, torch.from_numpy(action)[:, None])
+    assert table[:3].tolist() == [[0.0, 0.0], [16.0, 0.0], [2.0, 0.0]]
+
+
 @pytest.mark.slow
 def test_model_learns_which_way_an_action_moves_the_picture():
     """Trained a few hundred steps on textures that actions move, the model's next frame
