@@ -133,8 +133,10 @@ def test_bf16_dreams_follow_fp32_and_leave_the_model_alone(voxel_ckpt):
     out = {precision: three_noop_frames(model, precision=precision)[0]
            for precision in ("fp32", "bf16")}
     assert all(p.dtype == torch.float32 for p in model.parameters())  # the caller's model
-    diff = (out["bf16"] - out["fp32"]).abs()
-    assert diff.mean() < 4.0, f"bf16 frames are {diff.mean():.1f} grey levels off on average"
+    # (a random model's copy masks sit near their threshold, where bf16 flips a pixel
+    # between copy and content: most pixels agree, some differ by far)
+    off = float(((out["bf16"] - out["fp32"]).abs() > 8).float().mean())
+    assert off < 0.15, f"{off:.0%} of the bf16 frames' values are over 8 grey levels off"
 
 
 @pytest.mark.slow

@@ -191,6 +191,81 @@ def test_model_learns_which_way_an_action_moves_the_picture():
     assert all(torch.equal(t.weight, w) for t, w in zip(model.action_motion.tables, table))
 
 
+HUD_ROWS = slice(54, 60)  # across two rows of grid cells (4 pixels each)
+HUD = np.kron(np.indices((3, 32)).sum(0) % 2, np.ones((2, 2)))[:, :, None] * 255  # a checkerboard
+
+
+def _hud_windows(batch, rng):
+    """Shift windows (see ``_shift_windows``) under a HUD bar that never moves (rows
+    54-59, a checkerboard of 2-pixel squares), placed across grid cells as a game's is."""
+    frames, actions = _shift_windows(batch, rng)
+    frames[:, :, HUD_ROWS] = torch.from_numpy(HUD.astype(np.uint8))
+    return frames, actions
+
+
+def _hud_kept(stay: bool) -> float:
+    """The share of moved steps whose HUD bar a tiny model, trained 150 steps on
+    ``_hud_windows``, predicts exactly (within 2 levels in every pixel)."""
+    torch.manual_seed(0)
+    cfg = preset("edit-tiny", world="toy", action_nvec=(3,))
+    cfg.editor.latent_channels, cfg.editor.stay = 0, stay
+    model = WorldModel(cfg).editor
+    rng = np.random.default_rng(0)
+    frames, actions = _hud_windows(256, rng)
+    x = to_float(frames)
+    fit_action_motion(model, x[:, 1], x[:, 2], actions[:, 1])
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    for _ in range(150):
+        frames, actions = _hud_windows(16, rng)
+        zeros = torch.zeros(actions.shape[:2])
+        loss, _ = editor_loss(model, frames, actions[..., :1], zeros, zeros)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    frames, actions = _hud_windows(64, np.random.default_rng(1))
+    x = to_float(frames)
+    with torch.no_grad():
+        grid, t, _, motion = model.core(model.encode(x[:, :2]), actions[:, 1])
+        pred = quantize(model.decode(grid, t, motion, x[:, 1])["frame"])
+    err = (pred - x[:, 2])[..., HUD_ROWS, :].abs().amax(dim=(1, 2, 3)) * 127.5
+    moved = actions[:, 1, 0] != 0
+    return float((err[moved] <= 2).float().mean())
+
+
+@pytest.mark.slow
+def test_stay_keeps_a_hud_in_place_while_the_picture_moves():
+    """A HUD bar over a moving picture, across grid cells: motion per cell moves its edge
+    rows with the picture; with the stay choice the model learns to keep it where it was."""
+    with_stay, without = _hud_kept(True), _hud_kept(False)
+    assert with_stay >= 0.95
+    assert without <= 0.5
+
+
+def test_a_model_given_the_stay_choice_dreams_as_before():
+    """``add_stay`` on a trained model (as ``train --init OLD --stay`` does) changes no frame
+    until it is trained: the stay starts at "never"."""
+    torch.manual_seed(0)
+    cfg = preset("edit-tiny", world="toy", action_nvec=(3,))
+    cfg.editor.stay = False
+    model = WorldModel(cfg).editor
+    with torch.no_grad():  # as if trained: moving and generating
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    frames, actions = _shift_windows(8, np.random.default_rng(2))
+    x = to_float(frames)
+
+    def predict():
+        grid, t, _, motion = model.core(model.encode(x[:, :2]), actions[:, 1])
+        return model.decode(grid, t, motion, x[:, 1])["frame"]
+
+    with torch.no_grad():
+        before = predict()
+        model.add_stay()
+        after = predict()
+    assert model.cfg.editor.stay and model.stay is not None
+    assert torch.equal(before, after)
+
+
 def test_edit_preset_trains_resumes_exactly_and_loads(voxel_episodes, tmp_path):
     def args(out, *extra):
         return ["--data", str(voxel_episodes), "--out", str(out), "--preset", "edit-tiny",

@@ -322,6 +322,32 @@ def test_adversarial_critic_trains_resumes_exactly_and_is_kept_by_resuming(data,
     assert T.main(_args(data, tmp_path / "bad", "--adversarial", "-1")) == 2
 
 
+def test_stay_is_added_to_an_older_model_by_a_new_run_only(data, tmp_path, capsys):
+    """A model made before the stay choice (config without it) loads and trains as it
+    was; ``--init OLD --stay`` gives the new run's model the choice, recorded as a
+    change; a run resumed with ``--stay`` that lacks it is refused with the command."""
+    from worldsim.checkpoint import save_model
+
+    old = T.build_model("edit-tiny", T.data_facts([data]), 0, "cpu")
+    old.editor.stay, old.cfg.editor.stay = None, False
+    save_model(tmp_path / "old", old, {"preset": "edit-tiny"})
+    model, _ = load_model(tmp_path / "old")
+    assert model.editor.stay is None
+    plain = tmp_path / "plain"
+    assert T.main(_args(data, plain, "--steps", "3", "--init", str(tmp_path / "old"))) == 0
+    assert load_model(plain / "model")[0].editor.stay is None
+    capsys.readouterr()
+    assert T.main(_args(data, plain, "--steps", "4", "--stay")) == 2
+    assert "--init RUN/model --out NEW --stay" in capsys.readouterr().err
+    grown = tmp_path / "grown"
+    assert T.main(_args(data, grown, "--steps", "3", "--stay", "--init", str(plain / "model"))) == 0
+    model, meta = load_model(grown / "model")
+    assert model.cfg.editor.stay and model.editor.stay is not None
+    assert any(c.startswith("stay False -> True") for c in meta["changes"])
+    losses = [json.loads(line) for line in (grown / "log.jsonl").read_text().splitlines()]
+    assert all("stay" in r for r in losses)
+
+
 def test_minutes_stops_a_run_with_a_checkpoint_and_the_same_command_goes_on(data, tmp_path,
                                                                              capsys):
     out = tmp_path / "run"

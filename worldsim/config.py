@@ -63,6 +63,10 @@ class EditorConfig:
     prior_depth: int = 1  # transformer blocks of the latent's prior
     # weight of the adversarial loss on predicted frames (critic.py; 0: none, no critic)
     adversarial: float = 0.0
+    # a third choice per pixel beside the moved previous frame and new content: the previous
+    # frame's pixel where it was (a HUD over a turning picture, Crafter's player while the
+    # map scrolls under it), which motion per grid cell cannot keep apart from its cell
+    stay: bool = False
 
 
 # fields of the first model family that configs of copy-and-edit models still carry (with
@@ -139,8 +143,9 @@ def preset(name: str, world: str = "voxel", action_nvec=None, image_size: int = 
 
 EDIT_DYNAMICS = dict(context=4, chunk=2)
 PRESETS: dict[str, tuple[dict, dict]] = {  # dynamics and editor
-    "edit": (EDIT_DYNAMICS, dict(latent_channels=4)),
-    "edit-det": (EDIT_DYNAMICS, dict(latent_channels=0)),
+    "edit": (EDIT_DYNAMICS, dict(latent_channels=4, stay=True)),
+    "edit-det": (EDIT_DYNAMICS, dict(latent_channels=0, stay=True)),
     "edit-tiny": (dict(context=2, chunk=2),
-                  dict(features=8, width=16, dim=32, depth=1, heads=2, latent_channels=2)),
+                  dict(features=8, width=16, dim=32, depth=1, heads=2, latent_channels=2,
+                       stay=True)),
 }

@@ -45,6 +45,7 @@ FLOW_GAIN = 8.0  # the motion head's output times this is pixels (a turn moves t
 # table had learned under a pixel of them in 500 steps)
 ACTION_MOTION_GAIN = 100.0
 MASK_BIAS = 3.0  # the mask's starting logit: copy everywhere
+STAY_BIAS = -3.0  # the stay logit's start: never keep a pixel where it was
 ENCODER_STRIDE = 4  # frames are encoded at a quarter of their size a side
 
 
@@ -123,6 +124,11 @@ class ChangePrior(nn.Module):
         return torch.tanh(self.out(self.norm(x)))
 
 
+def _never_stay(head: nn.Conv2d) -> None:
+    nn.init.zeros_(head.weight)
+    nn.init.constant_(head.bias, STAY_BIAS)
+
+
 class CopyEditModel(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -165,6 +171,21 @@ class CopyEditModel(nn.Module):
         self.action_motion = ActionEmbedder(dyn.action_nvec, 2)
         self.action_motion.requires_grad_(False)
         self.critic = PatchCritic() if e.adversarial > 0 else None
+        self.stay = self._stay_head() if e.stay else None
+
+    def _stay_head(self) -> nn.Module:
+        """Per pixel, the logit of keeping the previous frame's pixel in place; it starts
+        at "never" (STAY_BIAS), so a model given one dreams as it did."""
+        r = ENCODER_STRIDE
+        head = nn.Conv2d(self.cfg.editor.width, r * r, 3, padding=1)
+        _never_stay(head)
+        return head
+
+    def add_stay(self) -> None:
+        """Give a model without it the choice to keep a pixel in place (``EditorConfig.stay``)."""
+        if self.stay is None:
+            self.cfg.editor.stay = True
+            self.stay = self._stay_head().to(self.head.weight.device)
 
     def add_critic(self, weight: float) -> None:
         """Train with the adversarial loss at ``weight`` (a new critic if none yet; 0: none)."""
@@ -189,6 +210,8 @@ class CopyEditModel(nn.Module):
             self.head.bias[2:2 + r2].fill_(MASK_BIAS)
         nn.init.zeros_(self.fine[-1].weight)
         nn.init.zeros_(self.fine[-1].bias)
+        if self.stay is not None:
+            _never_stay(self.stay)
         for table in self.action_motion.tables:
             nn.init.zeros_(table.weight)
         if self.latent:
@@ -235,14 +258,16 @@ class CopyEditModel(nn.Module):
 
     def decode(self, x, t, motion, prev: torch.Tensor, z: torch.Tensor | None = None) -> dict:
         """The next frame from the core's grid, tokens and motion and the previous frame
-        (B, 3, S, S). Returns a dict: frame, content, mask (probabilities), flow (pixels)."""
+        (B, 3, S, S). Returns a dict: frame, content, mask (probabilities), flow (pixels), warped;
+        with a stay head also moved (the frame before it) and stay_logit."""
         if z is not None:
             t = t + self.latent_in(z)
         B, N, _ = t.shape
         half = self.grid // 2
         u = self.up(t).transpose(1, 2).reshape(B, -1, half, half)
         u = self.block_out(x + F.interpolate(u, scale_factor=2, mode="nearest"))
-        h = self.head(F.silu(self.head_norm(u)))
+        hidden = F.silu(self.head_norm(u))
+        h = self.head(hidden)
         r = ENCODER_STRIDE
         flow = F.interpolate(h[:, :2].float() * FLOW_GAIN + motion[..., None, None],
                              scale_factor=r, mode="bilinear", align_corners=False)
@@ -256,8 +281,14 @@ class CopyEditModel(nn.Module):
         mask = torch.sigmoid(logit)
         m = hard_st(mask)
         frame = m * warped + (1 - m) * content
-        return {"frame": frame, "content": content, "mask": mask, "logit": logit,
-                "flow": flow, "warped": warped}
+        out = {"frame": frame, "content": content, "mask": mask, "logit": logit,
+               "flow": flow, "warped": warped}
+        if self.stay is not None:  # or the previous pixel, where it was
+            out["moved"] = frame
+            out["stay_logit"] = F.pixel_shuffle(self.stay(hidden), r).float()
+            s = hard_st(torch.sigmoid(out["stay_logit"]))
+            out["frame"] = s * prev + (1 - s) * frame
+        return out
 
     def heads(self, t: torch.Tensor):
         reward, done = self.events(t[:, None])
@@ -493,6 +524,18 @@ def fit_action_motion(model: CopyEditModel, prev: torch.Tensor, nxt: torch.Tenso
     return torch.cat(tables)
 
 
+def stay_loss(out: dict, prev: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy of the stay logit: keep the previous pixel where it was
+    wherever it is the next frame's (within COPY_LEVEL in every channel) and the moved
+    frame or content is not; never where it is not. Where both are right (a still
+    picture) it is left free: either gives the same frame."""
+    with torch.no_grad():
+        here = (prev.float() - target).abs().amax(1, keepdim=True) <= COPY_LEVEL
+        moved = (out["moved"].float() - target).abs().amax(1, keepdim=True) <= COPY_LEVEL
+        taught = (~here | ~moved).float()
+    return F.binary_cross_entropy_with_logits(out["stay_logit"], here.float(), weight=taught)
+
+
 def event_loss(model: CopyEditModel, reward, done, rewards, terminated):
     """The reward and termination heads' losses at one predicted frame."""
     if reward.dim() == 2:  # logits over the game's reward values
@@ -520,6 +563,8 @@ def editor_loss(model: CopyEditModel, frames, actions, rewards, terminated,
              "generated": 0.0}
     if model.critic is not None:
         parts.update(fool=0.0, judge=0.0)
+    if model.stay is not None:
+        parts["stay"] = 0.0
     total = 0.0
     for u in range(T - K):
         i = K - 1 + u  # the action, reward and ending of this transition
@@ -547,6 +592,10 @@ def editor_loss(model: CopyEditModel, frames, actions, rewards, terminated,
             content_err = (out["content"].float() - target).abs().amax(1, keepdim=True)
             copy_ok = (copy_err <= content_err.clamp(min=COPY_LEVEL)).float()
         mask = F.binary_cross_entropy_with_logits(out["logit"], copy_ok)
+        if model.stay is not None:
+            stay = stay_loss(out, prev, target)
+            total = total + MASK_WEIGHT * stay
+            parts["stay"] += stay.item()
         r, d = event_loss(model, *model.heads(t), rewards[:, i], terminated[:, i])
         total = total + pix + MOTION_WEIGHT * motion + GENERATE_COST * generate + \
             MASK_WEIGHT * mask + r + d

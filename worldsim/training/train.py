@@ -98,6 +98,18 @@ def adversarial_change(model: WorldModel, weight: float | None, own: bool, seed:
     return [f"adversarial {before} -> {weight}"]
 
 
+def stay_change(model: WorldModel, stay: bool, own: bool) -> list[str]:
+    """``--stay``: give a new run's model from an older one the choice to keep a pixel
+    where it was (``EditorConfig.stay``; new models have it); for the record."""
+    if not stay or model.cfg.editor.stay:
+        return []
+    if own:
+        raise ValueError("the run trains without the stay choice; to add it, start a new run "
+                         "from its model: --init RUN/model --out NEW --stay")
+    model.editor.add_stay()
+    return ["stay False -> True"]
+
+
 def optimizer(model: WorldModel, lr: float) -> torch.optim.AdamW:
     """AdamW over the model; the critic, if any, in a group of its own (the betas GANs
     use, no weight decay), whose gradients are clipped on their own."""
@@ -124,6 +136,7 @@ def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool
     changes = setting_changes(settings, None if source is None else meta)
     changes += unroll_change(model, args.unroll, own)
     changes += adversarial_change(model, args.adversarial, own, args.seed)
+    changes += stay_change(model, args.stay, own)
     cfg = model.cfg
     data = WindowDataset(args.data, context=cfg.dynamics.context, chunk=cfg.dynamics.chunk,
                          world=facts.world, size=facts.size)
@@ -221,6 +234,9 @@ def build_parser() -> argparse.ArgumentParser:
     loss.add_argument("--adversarial", type=float, default=None, metavar="W",
                       help="weight of a patch critic's loss on predicted frames, against "
                            "blur (a new run; default 0: none)")
+    loss.add_argument("--stay", action="store_true",
+                      help="a new run from an older model (--init) learns to keep pixels where "
+                           "they were, as new models do (a HUD over a turning picture)")
     loss.add_argument("--event-share", type=float, default=None, metavar="F",
                       help="share of each batch that ends in a reward or an ending (0.125)")
     machine = p.add_argument_group("machine")
