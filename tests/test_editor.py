@@ -154,28 +154,39 @@ def test_motion_table_keeps_a_big_turn_that_perspective_spreads():
     assert table[:3].tolist() == [[0.0, 0.0], [16.0, 0.0], [2.0, 0.0]]
 
 
-@pytest.mark.slow
-def test_model_learns_which_way_an_action_moves_the_picture():
-    """Trained a few hundred steps on textures that actions move, the model's next frame
-    beats copying the last one by far, and a still action keeps the frame."""
+def _trained_tiny(windows, steps: int, **editor) -> WorldModel:
+    """A tiny deterministic toy model (``editor`` settings on top), its motion table
+    fitted first as training does, then trained ``steps`` steps of 16 ``windows(n, rng)``."""
     torch.manual_seed(0)
     cfg = preset("edit-tiny", world="toy", action_nvec=(3,))
     cfg.editor.latent_channels = 0
+    for name, value in editor.items():
+        setattr(cfg.editor, name, value)
     world = WorldModel(cfg)
     model = world.editor
     rng = np.random.default_rng(0)
-    frames, actions = _shift_windows(256, rng)  # the table is fitted first, as training does
+    frames, actions = windows(256, rng)
     x = to_float(frames)
     fit_action_motion(model, x[:, 1], x[:, 2], actions[:, 1])
-    table = [t.weight.clone() for t in model.action_motion.tables]
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    for _ in range(300):
-        frames, actions = _shift_windows(16, rng)
+    for _ in range(steps):
+        frames, actions = windows(16, rng)
         zeros = torch.zeros(actions.shape[:2])
         loss, _ = editor_loss(model, frames, actions[..., :1], zeros, zeros)
         opt.zero_grad()
         loss.backward()
         opt.step()
+    return world
+
+
+@pytest.mark.slow
+def test_model_learns_which_way_an_action_moves_the_picture():
+    """Trained a few hundred steps on textures that actions move, the model's next frame
+    beats copying the last one by far, and a still action keeps the frame."""
+    untrained = _trained_tiny(_shift_windows, 0).editor
+    table = [t.weight.clone() for t in untrained.action_motion.tables]
+    world = _trained_tiny(_shift_windows, 300)
+    model = world.editor
     model.eval()
     frames, actions = _shift_windows(64, np.random.default_rng(1))
     sim = WorldSimulator(world, batch_size=64)
@@ -206,22 +217,7 @@ def _hud_windows(batch, rng):
 def _hud_kept(stay: bool) -> float:
     """The share of moved steps whose HUD bar a tiny model, trained 150 steps on
     ``_hud_windows``, predicts exactly (within 2 levels in every pixel)."""
-    torch.manual_seed(0)
-    cfg = preset("edit-tiny", world="toy", action_nvec=(3,))
-    cfg.editor.latent_channels, cfg.editor.stay = 0, stay
-    model = WorldModel(cfg).editor
-    rng = np.random.default_rng(0)
-    frames, actions = _hud_windows(256, rng)
-    x = to_float(frames)
-    fit_action_motion(model, x[:, 1], x[:, 2], actions[:, 1])
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    for _ in range(150):
-        frames, actions = _hud_windows(16, rng)
-        zeros = torch.zeros(actions.shape[:2])
-        loss, _ = editor_loss(model, frames, actions[..., :1], zeros, zeros)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    model = _trained_tiny(_hud_windows, 150, stay=stay).editor
     frames, actions = _hud_windows(64, np.random.default_rng(1))
     x = to_float(frames)
     with torch.no_grad():
