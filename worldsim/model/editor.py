@@ -285,7 +285,9 @@ class CopyEditModel(nn.Module):
                "flow": flow, "warped": warped}
         if self.stay is not None:  # or the previous pixel, where it was
             out["moved"] = frame
-            out["stay_logit"] = F.pixel_shuffle(self.stay(hidden), r).float()
+            # (on detached features: the choice learns where the HUD is from what the
+            # other heads learned, and its own loss changes none of them)
+            out["stay_logit"] = F.pixel_shuffle(self.stay(hidden.detach()), r).float()
             s = hard_st(torch.sigmoid(out["stay_logit"]))
             out["frame"] = s * prev + (1 - s) * frame
         return out

@@ -153,8 +153,8 @@ class Loop:
         rng = batch_rng(r.seed, r.step, r.dist.rank)
         batch = to_device(r.data.sample(r.settings.batch, rng, r.settings.event_share),
                           r.dist.device)
-        for group in r.opt.param_groups:
-            group["lr"] = learning_rate(r.settings.lr, r.step)
+        for group in r.opt.param_groups:  # (a group may learn faster: lr_scale)
+            group["lr"] = learning_rate(r.settings.lr, r.step) * group.get("lr_scale", 1.0)
         with self.autocast:
             gen = torch.Generator(device=r.dist.device).manual_seed(int(rng.integers(2**31)))
             loss, parts = module(batch["frames"], batch["actions"], batch["rewards"],
