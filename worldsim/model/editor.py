@@ -454,9 +454,9 @@ def _typical_motion(readings: torch.Tensor) -> torch.Tensor:
     """The motion (in whole pixels) that pairs read as ``readings`` (N,) along one axis
     show: the most common, where a move of m pixels also counts the moves within
     ``|m| // FIT_SPREAD`` pixels of it (the perspective spreads a turn's moves; a small
-    move, or none, counts only itself). The plain mode lost a
-    20-degree turn's 16 pixels, split between 15, 16 and 17, to the pairs that read no
-    motion (a flat sky, a turn looking straight down)."""
+    move, or none, counts only itself). The plain mode lost a 20-degree turn's 16
+    pixels, split between 15, 16 and 17, to the pairs that read no motion (a flat sky, a
+    turn looking straight down)."""
     values, counts = readings.round().unique(return_counts=True)
     reach = values.abs() // FIT_SPREAD
     near = (values[None, :] - values[:, None]).abs() <= reach[:, None]
@@ -485,9 +485,10 @@ def fit_action_motion(model: CopyEditModel, prev: torch.Tensor, nxt: torch.Tenso
     per action component, by backfitting with modes, each axis on its own (the components
     whose values move the picture most along it first): each value is the typical motion
     (:func:`_typical_motion`), over the pairs that played it, of what the other
-    components leave unexplained. Then, where at least ``FIT_MIN`` pairs played a value with every other
-    picture-moving component at its most common value, those pairs alone give its motion
-    (random play turns and pitches at once). A least-squares fit had split a turn's
+    components leave unexplained. Then, where at least ``FIT_MIN`` pairs played a value
+    with every other picture-moving component at its most common value, those pairs
+    alone give its motion (random play turns and pitches at once). A least-squares fit
+    had split a turn's
     motion with whatever keys a scripted player held while turning, and unknown pairs
     counted as still had halved it. Returns the table (one row per action value,
     components one after another), in pixels."""
