@@ -488,10 +488,9 @@ def fit_action_motion(model: CopyEditModel, prev: torch.Tensor, nxt: torch.Tenso
     components leave unexplained. Then, where at least ``FIT_MIN`` pairs played a value
     with every other picture-moving component at its most common value, those pairs
     alone give its motion (random play turns and pitches at once). A least-squares fit
-    had split a turn's
-    motion with whatever keys a scripted player held while turning, and unknown pairs
-    counted as still had halved it. Returns the table (one row per action value,
-    components one after another), in pixels."""
+    had split a turn's motion with whatever keys a scripted player held while turning,
+    and unknown pairs counted as still had halved it. Returns the table (one row per
+    action value, components one after another), in pixels."""
     y = pair_motions(prev, nxt)
     known = ~y[:, 0].isnan()
     y, values = y[known], actions.long().cpu()[known]
