@@ -81,7 +81,9 @@ def card(world: str) -> str:
         f"The `{meta.get('preset', '?')}` preset's world model (copy-and-edit; see `docs/copy-edit.md`), "
         f"{cfg['autoencoder']['image_size']}x{cfg['autoencoder']['image_size']} frames, "
         f"{cfg['dynamics']['context']} context frames, action space "
-        f"{list(cfg['dynamics']['action_nvec'])}, weights in {meta.get('exported_dtype', 'float32')}.",
+        f"{list(cfg['dynamics']['action_nvec'])}, weights in {meta.get('exported_dtype', 'float32')}. "
+        f"Its dreams sample the change latent in {cfg['flow']['sampling_steps']} flow step(s) a frame"
+        + (", and its motion snaps to the action's or none (`--snap`)." if cfg['editor'].get('snap') else "."),
         "",
         "| | |",
         "| --- | --- |",

@@ -54,6 +54,36 @@ def test_warping_by_a_whole_pixel_shift_moves_the_frame_by_that_shift(dx, dy):
         assert torch.equal(to_uint8(moved[..., :dx]), to_uint8(edge))
 
 
+@pytest.mark.parametrize("share,moved", [(0.6, 7), (0.3, 0)])
+def test_snapped_motion_copies_a_scrolling_frame_exactly(share, moved):
+    """A motion head that hedges (each cell ``share`` of the action's 7-pixel motion) warps
+    by a wrong whole-pixel shift; with ``snap`` every cell takes the action's motion or
+    none, whichever is nearer, and the previous frame moves by exactly that."""
+    from worldsim.model.editor import ACTION_MOTION_GAIN, FLOW_GAIN
+
+    torch.manual_seed(0)
+    cfg = preset("edit-tiny", world="toy", action_nvec=(3,))
+    model = WorldModel(cfg).editor
+    with torch.no_grad():
+        model.action_motion.tables[0].weight.zero_()
+        model.action_motion.tables[0].weight[1, 0] = 7 / ACTION_MOTION_GAIN  # action 1: 7 px right
+        model.head.weight[:2] = 0
+        model.head.bias[:2] = torch.tensor([(share - 1) * 7 / FLOW_GAIN, 0.0])
+    x = to_float(_frames(3, 1))
+    action = torch.tensor([[1]])
+    inner = (slice(None), slice(None), slice(None), slice(8, 56))
+
+    def warped(snap: bool):
+        model.cfg.editor.snap = snap
+        with torch.no_grad():
+            grid, t, _, motion = model.core(model.encode(x[:, None].repeat(1, 2, 1, 1, 1)), action)
+            return model.decode(grid, t, motion, x)["warped"]
+
+    hedged = round(share * 7)
+    assert torch.equal(to_uint8(warped(False)[inner]), to_uint8(torch.roll(x, hedged, 3)[inner]))
+    assert torch.equal(to_uint8(warped(True)[inner]), to_uint8(torch.roll(x, moved, 3)[inner]))
+
+
 def test_motion_targets_find_a_known_shift_and_still_cells():
     """The motion taught to each cell: the known shift where the picture moved, none
     where it stayed (the bottom rows, a HUD), no target where nothing explains it."""

@@ -348,6 +348,30 @@ def test_stay_is_added_to_an_older_model_by_a_new_run_only(data, tmp_path, capsy
     assert all("stay" in r for r in losses)
 
 
+def test_snap_is_set_by_a_new_run_or_an_export_only(data, tmp_path, capsys):
+    """``--snap`` on a new run from ``--init`` turns motion snapping on, recorded as a
+    change; a run resumed with it is refused with the command; ``export --snap`` and
+    ``--no-snap`` set it on the exported model."""
+    from worldsim.export import main as export
+
+    plain = tmp_path / "plain"
+    assert T.main(_args(data, plain, "--steps", "3")) == 0
+    assert not load_model(plain / "model")[0].cfg.editor.snap
+    capsys.readouterr()
+    assert T.main(_args(data, plain, "--steps", "4", "--snap")) == 2
+    assert "--init RUN/model --out NEW --snap" in capsys.readouterr().err
+    snapped = tmp_path / "snapped"
+    assert T.main(_args(data, snapped, "--steps", "3", "--snap", "--init", str(plain / "model"))) == 0
+    model, meta = load_model(snapped / "model")
+    assert model.cfg.editor.snap
+    assert any(c.startswith("snap False -> True") for c in meta["changes"])
+    assert export(["--checkpoint", str(plain / "model"), "--out", str(tmp_path / "on"), "--snap"]) == 0
+    assert load_model(tmp_path / "on")[0].cfg.editor.snap
+    assert export(["--checkpoint", str(snapped / "model"), "--out", str(tmp_path / "off"),
+                   "--no-snap"]) == 0
+    assert not load_model(tmp_path / "off")[0].cfg.editor.snap
+
+
 def test_minutes_stops_a_run_with_a_checkpoint_and_the_same_command_goes_on(data, tmp_path,
                                                                              capsys):
     out = tmp_path / "run"

@@ -67,6 +67,12 @@ class EditorConfig:
     # frame's pixel where it was (a HUD over a turning picture, Crafter's player while the
     # map scrolls under it), which motion per grid cell cannot keep apart from its cell
     stay: bool = False
+    # each grid cell's motion snaps to none or to the action's whole-frame motion, whichever
+    # is nearer, before the previous frame is warped: for a world whose picture scrolls
+    # rigidly (a tile map under a player who stays in the middle), where a cell unsure
+    # whether the move happened otherwise hedges between the two (Crafter: 3 to 6 pixels
+    # for a 7-pixel move) and the warp smears
+    snap: bool = False
 
 
 # fields of the first model family that configs of copy-and-edit models still carry (with

@@ -42,9 +42,10 @@ def calibrate_rewards(model, meta: dict, data, event_share: float | None = None)
 
 def export(checkpoint, out, dtype: str = "float16", sampling_steps: int | None = None,
            notes: dict | None = None, calibrate_data=None,
-           event_share: float | None = None) -> Path:
+           event_share: float | None = None, snap: bool | None = None) -> Path:
     """Write ``checkpoint`` to ``out`` at ``dtype``; ``sampling_steps`` changes the default
-    flow steps per frame that dreams of the exported model use; ``calibrate_data``
+    flow steps per frame that dreams of the exported model use, ``snap`` whether its motion
+    snaps to the action's (``EditorConfig.snap``); ``calibrate_data``
     (folders of play) calibrates a classifying reward head for the ``event_share`` it
     trained with (:func:`calibrate_rewards`); ``notes`` go into its meta (how it was
     trained, beyond what the trainer recorded)."""
@@ -57,6 +58,8 @@ def export(checkpoint, out, dtype: str = "float16", sampling_steps: int | None =
         raise ValueError("an event share is for calibrating the rewards (with their data)")
     if sampling_steps is not None:
         model.cfg.flow.sampling_steps = check_sampling_steps(sampling_steps)
+    if snap is not None:
+        model.cfg.editor.snap = bool(snap)
     starts = Path(checkpoint) / STARTS_FILE
     if not starts.exists():
         raise CheckpointError(f"{checkpoint} has no {STARTS_FILE}: a dream needs start "
@@ -78,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sampling-steps", type=int, default=None,
                    help="default flow steps per dream frame of the exported model "
                         "(default: the checkpoint's)")
+    p.add_argument("--snap", default=None, action=argparse.BooleanOptionalAction,
+                   help="snap each grid cell's motion to the action's whole-frame motion or to "
+                        "none (a world that scrolls rigidly, as Crafter's map does; default: "
+                        "the checkpoint's)")
     p.add_argument("--calibrate-rewards", nargs="+", default=None, metavar="DATA",
                    help="folders of the play the model trained on: shift its reward head's "
                         "logits from the event-sampled training prior to play's, so that its "
@@ -97,7 +104,7 @@ def main(argv=None) -> int:
         notes[key] = text
     try:
         out = export(args.checkpoint, args.out, args.dtype, args.sampling_steps, notes,
-                     args.calibrate_rewards)
+                     args.calibrate_rewards, snap=args.snap)
     except (CheckpointError, ValueError, FileNotFoundError) as exc:
         raise SystemExit(f"worldsim export: {exc}") from exc
     size = sum(f.stat().st_size for f in out.iterdir()) / 2**20

@@ -72,6 +72,14 @@ def warp(frame: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
                          align_corners=True).to(frame.dtype)
 
 
+def snap_motion(cells: torch.Tensor, motion: torch.Tensor) -> torch.Tensor:
+    """Each cell's motion (B, 2, g, g) replaced by the action's whole-frame motion (B, 2)
+    or by none, whichever it is nearer (``EditorConfig.snap``)."""
+    moved = motion[..., None, None].expand_as(cells)
+    near = (cells - moved).norm(dim=1, keepdim=True) < cells.norm(dim=1, keepdim=True)
+    return torch.where(near, moved, torch.zeros_like(cells))
+
+
 class FrameEncoder(nn.Module):
     """A frame (B, 3, S, S) in [-1, 1] → features (B, F, S/4, S/4)."""
 
@@ -258,8 +266,9 @@ class CopyEditModel(nn.Module):
 
     def decode(self, x, t, motion, prev: torch.Tensor, z: torch.Tensor | None = None) -> dict:
         """The next frame from the core's grid, tokens and motion and the previous frame
-        (B, 3, S, S). Returns a dict: frame, content, mask (probabilities), flow (pixels), warped;
-        with a stay head also moved (the frame before it) and stay_logit."""
+        (B, 3, S, S). Returns a dict: frame, content, mask (probabilities), flow (pixels, as
+        the motion head predicts it; with ``snap`` the warp snaps it), warped; with a stay
+        head also moved (the frame before it) and stay_logit."""
         if z is not None:
             t = t + self.latent_in(z)
         B, N, _ = t.shape
@@ -269,12 +278,17 @@ class CopyEditModel(nn.Module):
         hidden = F.silu(self.head_norm(u))
         h = self.head(hidden)
         r = ENCODER_STRIDE
-        flow = F.interpolate(h[:, :2].float() * FLOW_GAIN + motion[..., None, None],
-                             scale_factor=r, mode="bilinear", align_corners=False)
+        cells = h[:, :2].float() * FLOW_GAIN + motion[..., None, None]
+        flow = F.interpolate(cells, scale_factor=r, mode="bilinear", align_corners=False)
         rest = F.pixel_shuffle(h[:, 2:], r)  # (B, 4, S, S): mask logit, content RGB
         # the motion learns from motion_targets alone: through a whole-pixel warp the pixel
         # loss's gradient is noise (it drove motions to tens of pixels on a toy task)
-        warped = warp(prev, torch.round(flow.detach()))
+        if self.cfg.editor.snap:
+            moves = F.interpolate(snap_motion(cells.detach(), motion.detach()),
+                                  scale_factor=r, mode="nearest")
+        else:
+            moves = flow.detach()
+        warped = warp(prev, torch.round(moves))
         fine = self.fine(torch.cat([warped, rest], 1))
         content = warped + rest[:, 1:] + fine[:, :3]
         logit = (rest[:, :1] + fine[:, 3:]).float()  # (float32: a hard 1 stays 1)

@@ -110,6 +110,18 @@ def stay_change(model: WorldModel, stay: bool, own: bool) -> list[str]:
     return ["stay False -> True"]
 
 
+def snap_change(model: WorldModel, snap: bool, own: bool) -> list[str]:
+    """``--snap``: a new run's model snaps each grid cell's motion to the action's or to
+    none (``EditorConfig.snap``); for the record. A run keeps its own."""
+    if not snap or model.cfg.editor.snap:
+        return []
+    if own:
+        raise ValueError("the run trains without snapping motion; to add it, start a new run "
+                         "from its model: --init RUN/model --out NEW --snap")
+    model.cfg.editor.snap = True
+    return ["snap False -> True"]
+
+
 STAY_LR_SCALE = 10.0  # the stay head's learning rate against the model's
 
 
@@ -146,6 +158,7 @@ def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool
     changes += unroll_change(model, args.unroll, own)
     changes += adversarial_change(model, args.adversarial, own, args.seed)
     changes += stay_change(model, args.stay, own)
+    changes += snap_change(model, args.snap, own)
     cfg = model.cfg
     data = WindowDataset(args.data, context=cfg.dynamics.context, chunk=cfg.dynamics.chunk,
                          world=facts.world, size=facts.size)
@@ -246,6 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
     loss.add_argument("--stay", action="store_true",
                       help="a new run from an older model (--init) learns to keep pixels where "
                            "they were, as new models do (a HUD over a turning picture)")
+    loss.add_argument("--snap", action="store_true",
+                      help="a new run's model snaps each grid cell's motion to the action's "
+                           "whole-frame motion or to none, for a world that scrolls rigidly "
+                           "(a tile map under a player in the middle, as Crafter's)")
     loss.add_argument("--event-share", type=float, default=None, metavar="F",
                       help="share of each batch that ends in a reward or an ending (0.125)")
     machine = p.add_argument_group("machine")
