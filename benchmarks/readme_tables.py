@@ -36,6 +36,11 @@ def _shift(policy: dict, world: str) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
+def _part(policy: dict, part: str, key: str) -> str:
+    parts = policy["rollout"]["hud"].get("parts", {})
+    return "n/a" if part not in parts else f"{100 * parts[part][key]:.1f} %"
+
+
 ROWS = [  # label, figure of one policy's report
     ("teacher-forced next frame", lambda p, w: _pair(p["forced"], "psnr")),
     ("changed pixels, teacher-forced", lambda p, w: _pair(p["forced"], "changed_psnr")),
@@ -49,6 +54,8 @@ ROWS = [  # label, figure of one policy's report
      lambda p, w: f"{100 * p['rollout']['hud']['dream_changed_game_kept']:.1f} %"),
     ("HUD: dream kept it where the game changed it",
      lambda p, w: f"{100 * p['rollout']['hud']['game_changed_dream_kept']:.0f} %"),
+    ("Crafter's items alone (not its status bars): dream changed them where the game "
+     "kept them, per step", lambda p, w: _part(p, "items", "dream_changed_game_kept")),
 ]
 
 

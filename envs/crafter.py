@@ -114,6 +114,17 @@ def player_tile(size: int = DEFAULT_SIZE) -> tuple[slice, slice]:
     return slice(row * unit, (row + 1) * unit), slice(col * unit, (col + 1) * unit)
 
 
+STATUS_SLOTS = 4  # health, food, drink and energy lead the inventory's first row
+
+
+def status_region(size: int = DEFAULT_SIZE) -> tuple[slice, slice]:
+    """Where the status bars are drawn, (rows, columns): the first four slots of the
+    inventory's first row (every item has a slot of its own, kept while it is at zero)."""
+    unit = size // VIEW_TILES[0]
+    top = unit * LOCAL_VIEW[1]
+    return slice(top, top + unit), slice(0, STATUS_SLOTS * unit)
+
+
 class _OrderedObjects:
     """The creatures of one chunk, iterated in the order they arrived (crafter's ``set``
     iterates in memory-address order, which differs from run to run)."""

@@ -79,15 +79,18 @@ def crafter_facts(size: int, wander: Callable | None = None) -> WorldFacts:
     under the player, who stays in the centre tile. That tile is left out of the shift
     mask: left in, it pulls every reading towards no shift (real moves read as a shift of
     3 pixels or more in 21 % of held-out random play's move steps, 47-59 % without it)."""
-    from .crafter import player_tile, world_region
+    from .crafter import player_tile, status_region, world_region
 
     scene = np.zeros((size, size), bool)
     scene[world_region(size)] = True
     shift = scene.copy()
     shift[player_tile(size)] = False
+    status = np.zeros((size, size), bool)
+    status[status_region(size)] = True
     noop = np.array([CRAFTER_NOOP], np.int64)
     return WorldFacts(size=size, components=("action",), noop=noop, scene=scene, shift=shift,
                       motions=(Motion("moves", 0, CRAFTER_MOVES, (0, 1)),),
+                      hud_parts={"status bars": status, "items": ~scene & ~status},
                       still_scenes=wander and still_scene_maker("crafter", size, noop, wander))
 
 

@@ -91,6 +91,36 @@ def test_builtin_facts_describe_their_hud_and_motions():
                    shift=np.ones((8, 8), bool), groups={"g": ("b",)})
 
 
+def test_crafter_hud_parts_tell_a_status_bar_falling_from_an_item():
+    """In the real game, standing still until food falls (a hidden timer) changes the
+    status bars part of the HUD and not the items part; the parts split the HUD."""
+    from envs.teachers import make_teacher
+    from worldsim.evaluation.hud import hud_changed
+
+    facts = crafter_facts(64)
+    parts = facts.hud_parts
+    assert set(parts) == {"status bars", "items"}
+    assert np.array_equal(parts["status bars"] | parts["items"], facts.hud)
+    assert not (parts["status bars"] & parts["items"]).any()
+    env = make_teacher("crafter", size=64)
+    try:
+        frame, _ = env.reset(seed=3)
+        for _ in range(200):
+            nxt = env.step(0)[0]
+            if hud_changed(frame[None], nxt[None], facts.hud)[0]:
+                break
+            frame = nxt
+        else:
+            pytest.fail("the HUD never changed in 200 no-op steps")
+    finally:
+        env.close()
+    assert hud_changed(frame[None], nxt[None], parts["status bars"])[0]
+    assert not hud_changed(frame[None], nxt[None], parts["items"])[0]
+    with pytest.raises(ValueError, match="outside the scene"):
+        WorldFacts(size=8, components=("a",), noop=None, scene=np.ones((8, 8), bool),
+                   shift=np.ones((8, 8), bool), hud_parts={"p": np.ones((8, 8), bool)})
+
+
 def test_shift_following_reads_the_motions_a_game_declares():
     """A game whose action 1 slides the picture sideways: its steps are read along the
     columns, pooled in a total, and binned per action value."""

@@ -53,8 +53,10 @@ class WorldFacts:
     show the world (the rest is HUD: an inventory, a hotbar). ``shift``: the pixels whose
     shift shows the camera's or the player's motion. ``motions``: the actions that move
     the picture; ``motion_totals``: readings pooled over several motions. ``groups``:
-    action components judged together by the inverse-dynamics judge. ``still_scenes``:
-    makes still scenes in the game itself, or None."""
+    action components judged together by the inverse-dynamics judge. ``hud_parts``: named
+    parts of the HUD, (size, size) bool masks within it, each also measured on its own
+    (Crafter's status bars, which fall on timers the frames do not show, apart from its
+    items). ``still_scenes``: makes still scenes in the game itself, or None."""
 
     size: int
     components: tuple[str, ...]
@@ -64,6 +66,7 @@ class WorldFacts:
     motions: tuple[Motion, ...] = ()
     motion_totals: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    hud_parts: Mapping[str, np.ndarray] = field(default_factory=dict)
     still_scenes: StillScenes | None = None
 
     def __post_init__(self):
@@ -72,6 +75,10 @@ class WorldFacts:
             if mask.shape != (self.size, self.size) or mask.dtype != bool:
                 raise ValueError(f"WorldFacts.{name} must be a ({self.size}, {self.size}) bool "
                                  f"mask, got {mask.dtype} {mask.shape}")
+        for part, mask in self.hud_parts.items():
+            if mask.shape != (self.size, self.size) or mask.dtype != bool or (mask & self.scene).any():
+                raise ValueError(f"WorldFacts.hud_parts[{part!r}] must be a ({self.size}, "
+                                 f"{self.size}) bool mask outside the scene")
         if self.noop is not None and len(self.noop) != len(self.components):
             raise ValueError(f"WorldFacts.noop {self.noop} has not one value per component "
                              f"({len(self.components)})")

@@ -37,6 +37,8 @@ def rollout_figures(facts: WorldFacts, roll: dict) -> dict:
     out = {"horizons": per_h, "shift": shift}
     if facts.hud.any():
         out["hud"] = hud_following(real, dream, facts.hud)
+        for part, mask in facts.hud_parts.items():
+            out["hud"].setdefault("parts", {})[part] = hud_following(real, dream, mask)
     return out
 
 

@@ -119,7 +119,12 @@ def _hud_line(u: dict) -> str:
             f"invented or lost; {u['rollouts_with_invented']:.0%} of the dreams did so at "
             f"least once); where the game changed it, the dream kept it at "
             f"{u['game_changed_dream_kept']:.0%}; HUD PSNR at the last step "
-            f"{_db(u['psnr'])} dB.")
+            f"{_db(u['psnr'])} dB." + "".join(
+                f" {part.capitalize()} alone: the game changed them at "
+                f"{p['game_changed']:.1%} of the steps, the dream where the game kept them "
+                f"at {p['dream_changed_game_kept']:.1%}, and kept them where the game "
+                f"changed them at {p['game_changed_dream_kept']:.0%}."
+                for part, p in u.get("parts", {}).items()))
 
 
 def _heads_line(h: dict) -> str:
