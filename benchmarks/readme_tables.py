@@ -54,8 +54,9 @@ ROWS = [  # label, figure of one policy's report
      lambda p, w: f"{100 * p['rollout']['hud']['dream_changed_game_kept']:.1f} %"),
     ("HUD: dream kept it where the game changed it",
      lambda p, w: f"{100 * p['rollout']['hud']['game_changed_dream_kept']:.0f} %"),
-    ("Crafter's items alone (not its status bars): dream changed them where the game "
-     "kept them, per step", lambda p, w: _part(p, "items", "dream_changed_game_kept")),
+    ("items alone (VoxelWorld's hotbar slots, Crafter's inventory without its status "
+     "bars): dream changed them where the game kept them, per step",
+     lambda p, w: _part(p, "slots" if w == "voxel" else "items", "dream_changed_game_kept")),
 ]
 
 

@@ -56,7 +56,9 @@ def still_scene_maker(world: str, size: int, noop: np.ndarray, wander: Callable)
 
 def voxel_facts(size: int, wander: Callable | None = None) -> WorldFacts:
     """VoxelWorld: a crosshair and a hotbar over the scene; turns shift the picture (yaw
-    sideways, pitch up and down, each by its bin's degrees)."""
+    sideways, pitch up and down, each by its bin's degrees). The HUD's parts: the hotbar's
+    slots, the rows above them where the selected item's count is drawn over the scene,
+    and the crosshair's box (the scene shows in both of those)."""
     from .voxel.actions import COMPONENTS, NO_TURN, NOOP, PITCH, TURN_BINS, YAW
     from .voxel.render import hud_regions
 
@@ -68,8 +70,12 @@ def voxel_facts(size: int, wander: Callable | None = None) -> WorldFacts:
                       bins_caption="Median horizontal shift (px) per yaw bin (degrees; pitch "
                                    "unchanged)", bins_unit="°"),
                Motion("pitch", PITCH, turns, (0,)))
+    parts = {}
+    for name, (rows, cols) in hud_regions(size, parts=True).items():
+        parts[name] = np.zeros((size, size), bool)
+        parts[name][rows, cols] = True
     return WorldFacts(size=size, components=tuple(COMPONENTS), noop=NOOP.copy(), scene=scene,
-                      shift=scene.copy(), motions=motions,
+                      shift=scene.copy(), motions=motions, hud_parts=parts,
                       motion_totals={"turns": ("yaw", "pitch")}, groups=VOXEL_GROUPS,
                       still_scenes=wander and still_scene_maker("voxel", size, NOOP, wander))
 

@@ -80,6 +80,8 @@ def test_builtin_facts_describe_their_hud_and_motions():
     assert voxel.noop.tolist() == [0, 0, 0, 4, 4, 0, 0, 0]
     assert voxel.hud.any() and np.array_equal(voxel.scene, voxel.shift)
     assert [m.name for m in voxel.motions] == ["yaw", "pitch"] and voxel.still_scenes is None
+    assert set(voxel.hud_parts) == {"slots", "count above the slots", "crosshair"}
+    assert np.array_equal(sum(m.astype(int) for m in voxel.hud_parts.values()), voxel.hud)
     crafter = crafter_facts(64)
     assert crafter.noop.tolist() == [0] and crafter.hud[52:].all()
     assert crafter.shift.sum() < crafter.scene.sum()  # the player's tile is left out

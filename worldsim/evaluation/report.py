@@ -120,10 +120,10 @@ def _hud_line(u: dict) -> str:
             f"least once); where the game changed it, the dream kept it at "
             f"{u['game_changed_dream_kept']:.0%}; HUD PSNR at the last step "
             f"{_db(u['psnr'])} dB." + "".join(
-                f" {part.capitalize()} alone: the game changed them at "
-                f"{p['game_changed']:.1%} of the steps, the dream where the game kept them "
-                f"at {p['dream_changed_game_kept']:.1%}, and kept them where the game "
-                f"changed them at {p['game_changed_dream_kept']:.0%}."
+                f" {part.capitalize()} alone: the game changed this part at "
+                f"{p['game_changed']:.1%} of the steps; where the game kept it, the dream "
+                f"changed it at {p['dream_changed_game_kept']:.1%}; where the game changed "
+                f"it, the dream kept it at {p['game_changed_dream_kept']:.0%}."
                 for part, p in u.get("parts", {}).items()))
 
 
