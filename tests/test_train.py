@@ -348,6 +348,39 @@ def test_stay_is_added_to_an_older_model_by_a_new_run_only(data, tmp_path, capsy
     assert all("stay" in r for r in losses)
 
 
+def test_stay_only_trains_the_stay_choice_and_leaves_every_other_weight(data, tmp_path, capsys):
+    """``--init OLD --stay-only`` adds the stay choice and trains it alone: every other
+    weight (the motion table among them) is bit for bit the old model's, and stays so when
+    the run is resumed without the flag; a run that trains the whole model is refused it."""
+    from worldsim.checkpoint import save_model
+
+    old = T.build_model("edit-tiny", T.data_facts([data]), 0, "cpu")
+    old.editor.stay, old.cfg.editor.stay = None, False
+    with torch.no_grad():  # a motion table that a refit would change
+        old.editor.action_motion.tables[0].weight.fill_(0.01)
+    save_model(tmp_path / "old", old, {"preset": "edit-tiny"})
+    before = load_model(tmp_path / "old")[0].state_dict()
+    run = tmp_path / "run"
+    assert T.main(_args(data, run, "--steps", "3", "--stay-only", "--init", str(tmp_path / "old"))) == 0
+    model, meta = load_model(run / "model")
+    assert meta["trains"] == "stay" and any("trains alone" in c for c in meta["changes"])
+    after = model.state_dict()
+    stay = {k for k in after if k.startswith("editor.stay.")}
+    assert stay and set(after) - stay == set(before)
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    fresh = T.build_model("edit-tiny", T.data_facts([data]), 0, "cpu").editor.stay
+    assert not torch.equal(after["editor.stay.weight"], fresh.weight)  # it trained
+    assert T.main(_args(data, run, "--steps", "5")) == 0  # resumed: still alone
+    resumed = load_model(run / "model")[0].state_dict()
+    assert all(torch.equal(before[k], resumed[k]) for k in before)
+    assert not torch.equal(resumed["editor.stay.weight"], after["editor.stay.weight"])
+    whole = tmp_path / "whole"
+    assert T.main(_args(data, whole, "--steps", "3")) == 0
+    capsys.readouterr()
+    assert T.main(_args(data, whole, "--steps", "4", "--stay-only")) == 2
+    assert "--init RUN/model --out NEW --stay-only" in capsys.readouterr().err
+
+
 def test_snap_is_set_by_a_new_run_or_an_export_only(data, tmp_path, capsys):
     """``--snap`` on a new run from ``--init`` turns motion snapping on, recorded as a
     change; a run resumed with it is refused with the command; ``export --snap`` and

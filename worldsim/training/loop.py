@@ -91,7 +91,7 @@ class Loop:
         s = r.settings
         meta = dict(r.meta, phase=phase, step=step, steps=s.steps,
                     batch=s.batch, lr=s.lr, event_share=s.event_share, seconds=round(elapsed, 1))
-        for key in ("changes", "init"):
+        for key in ("changes", "init", "trains"):
             if r.extra.get(key):
                 meta[key] = r.extra[key]
         save_checkpoint(self.ckpt, r.model, meta, r.opt, step,

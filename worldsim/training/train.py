@@ -122,6 +122,19 @@ def snap_change(model: WorldModel, snap: bool, own: bool) -> list[str]:
     return ["snap False -> True"]
 
 
+def stay_alone(model: WorldModel, stay_only: bool, own: bool, meta: dict) -> bool:
+    """Whether the run trains the stay choice alone (``--stay-only``, a new run from an
+    older model: every other weight, the motion table and the reward head stay as they
+    were, so the model dreams as before but where the choice keeps a pixel). A run
+    resumed keeps what it began with."""
+    if own and meta.get("trains") == "stay":
+        return True
+    if stay_only and own:
+        raise ValueError("the run trains the whole model; to train the stay choice alone, "
+                         "start a new run from its model: --init RUN/model --out NEW --stay-only")
+    return stay_only
+
+
 STAY_LR_SCALE = 10.0  # the stay head's learning rate against the model's
 
 
@@ -157,13 +170,18 @@ def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool
     changes = setting_changes(settings, None if source is None else meta)
     changes += unroll_change(model, args.unroll, own)
     changes += adversarial_change(model, args.adversarial, own, args.seed)
-    changes += stay_change(model, args.stay, own)
+    alone = stay_alone(model, args.stay_only, own, meta)
+    changes += stay_change(model, args.stay or alone, own)
     changes += snap_change(model, args.snap, own)
+    if alone and not own:
+        changes.append("the stay choice trains alone")
     cfg = model.cfg
     data = WindowDataset(args.data, context=cfg.dynamics.context, chunk=cfg.dynamics.chunk,
                          world=facts.world, size=facts.size)
     if own:  # a classifying reward head grows only in a new run
         changes += [c for c in [check_rewards(model, source, facts, args.data)] if c]
+    elif alone:  # the model as it was: its motion table and reward head are kept
+        pass
     else:  # the motion table fitted on every rank alike (same seed, same play)
         note = fit_editor_motion(model, data, args.seed, dist.device)
         if dist.main:
@@ -171,6 +189,9 @@ def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool
         if source is not None:  # a new run from --init: its head learns the run's rewards
             model, change = reward_change(model, facts.values)
             changes += [change] if change else []
+    if alone:  # every other weight stays as it is
+        model.requires_grad_(False)
+        model.editor.stay.requires_grad_(True)
     opt = optimizer(model, settings.lr)
     run = Run(model, opt, data, settings, dist, Path(args.out), args.seed,
               resolve_precision(args.precision, dist), minutes=args.minutes,
@@ -179,6 +200,8 @@ def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool
         go_on(run, meta, source, own and (source / "training.json").exists(), changes)
     if args.init:
         run.extra.setdefault("init", str(args.init))
+    if alone:
+        run.extra["trains"] = "stay"  # (in the checkpoint's meta: a resumed run keeps it)
     run.meta = {"data": [str(d) for d in args.data], "preset": args.preset, "world": facts.world,
                 "hardware": f"{dist.world}x {dist.device.type} on {socket.gethostname()}",
                 "torch": torch.__version__}
@@ -259,6 +282,10 @@ def build_parser() -> argparse.ArgumentParser:
     loss.add_argument("--stay", action="store_true",
                       help="a new run from an older model (--init) learns to keep pixels where "
                            "they were, as new models do (a HUD over a turning picture)")
+    loss.add_argument("--stay-only", action="store_true",
+                      help="a new run from an older model (--init) gives it the stay choice and "
+                           "trains that alone: every other weight, the motion table and the "
+                           "reward head stay as they were")
     loss.add_argument("--snap", action="store_true",
                       help="a new run's model snaps each grid cell's motion to the action's "
                            "whole-frame motion or to none, for a world that scrolls rigidly "
