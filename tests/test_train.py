@@ -322,6 +322,13 @@ def test_adversarial_critic_trains_resumes_exactly_and_is_kept_by_resuming(data,
     assert T.main(_args(data, tmp_path / "bad", "--adversarial", "-1")) == 2
 
 
+def _refused_when_resumed(data, run, flag: str, capsys) -> None:
+    """A run resumed with ``flag`` is refused, with the command of a new run to use."""
+    capsys.readouterr()
+    assert T.main(_args(data, run, "--steps", "4", flag)) == 2
+    assert f"--init RUN/model --out NEW {flag}" in capsys.readouterr().err
+
+
 def test_stay_is_added_to_an_older_model_by_a_new_run_only(data, tmp_path, capsys):
     """A model made before the stay choice (config without it) loads and trains as it
     was; ``--init OLD --stay`` gives the new run's model the choice, recorded as a
@@ -336,9 +343,7 @@ def test_stay_is_added_to_an_older_model_by_a_new_run_only(data, tmp_path, capsy
     plain = tmp_path / "plain"
     assert T.main(_args(data, plain, "--steps", "3", "--init", str(tmp_path / "old"))) == 0
     assert load_model(plain / "model")[0].editor.stay is None
-    capsys.readouterr()
-    assert T.main(_args(data, plain, "--steps", "4", "--stay")) == 2
-    assert "--init RUN/model --out NEW --stay" in capsys.readouterr().err
+    _refused_when_resumed(data, plain, "--stay", capsys)
     grown = tmp_path / "grown"
     assert T.main(_args(data, grown, "--steps", "3", "--stay", "--init", str(plain / "model"))) == 0
     model, meta = load_model(grown / "model")
@@ -376,9 +381,7 @@ def test_stay_only_trains_the_stay_choice_and_leaves_every_other_weight(data, tm
     assert not torch.equal(resumed["editor.stay.weight"], after["editor.stay.weight"])
     whole = tmp_path / "whole"
     assert T.main(_args(data, whole, "--steps", "3")) == 0
-    capsys.readouterr()
-    assert T.main(_args(data, whole, "--steps", "4", "--stay-only")) == 2
-    assert "--init RUN/model --out NEW --stay-only" in capsys.readouterr().err
+    _refused_when_resumed(data, whole, "--stay-only", capsys)
 
 
 def test_snap_is_set_by_a_new_run_or_an_export_only(data, tmp_path, capsys):
@@ -390,9 +393,7 @@ def test_snap_is_set_by_a_new_run_or_an_export_only(data, tmp_path, capsys):
     plain = tmp_path / "plain"
     assert T.main(_args(data, plain, "--steps", "3")) == 0
     assert not load_model(plain / "model")[0].cfg.editor.snap
-    capsys.readouterr()
-    assert T.main(_args(data, plain, "--steps", "4", "--snap")) == 2
-    assert "--init RUN/model --out NEW --snap" in capsys.readouterr().err
+    _refused_when_resumed(data, plain, "--snap", capsys)
     snapped = tmp_path / "snapped"
     assert T.main(_args(data, snapped, "--steps", "3", "--snap", "--init", str(plain / "model"))) == 0
     model, meta = load_model(snapped / "model")
