@@ -122,7 +122,7 @@ def snap_change(model: WorldModel, snap: bool, own: bool) -> list[str]:
     return ["snap False -> True"]
 
 
-def stay_alone(model: WorldModel, stay_only: bool, own: bool, meta: dict) -> bool:
+def stay_alone(stay_only: bool, own: bool, meta: dict) -> bool:
     """Whether the run trains the stay choice alone (``--stay-only``, a new run from an
     older model: every other weight, the motion table and the reward head stay as they
     were, so the model dreams as before but where the choice keeps a pixel). A run
@@ -170,7 +170,7 @@ def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool
     changes = setting_changes(settings, None if source is None else meta)
     changes += unroll_change(model, args.unroll, own)
     changes += adversarial_change(model, args.adversarial, own, args.seed)
-    alone = stay_alone(model, args.stay_only, own, meta)
+    alone = stay_alone(args.stay_only, own, meta)
     changes += stay_change(model, args.stay or alone, own)
     changes += snap_change(model, args.snap, own)
     if alone and not own:
@@ -180,9 +180,8 @@ def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool
                          world=facts.world, size=facts.size)
     if own:  # a classifying reward head grows only in a new run
         changes += [c for c in [check_rewards(model, source, facts, args.data)] if c]
-    elif alone:  # the model as it was: its motion table and reward head are kept
-        pass
-    else:  # the motion table fitted on every rank alike (same seed, same play)
+    elif not alone:  # (alone, the model's motion table and reward head are kept as they are)
+        # the motion table fitted on every rank alike (same seed, same play)
         note = fit_editor_motion(model, data, args.seed, dist.device)
         if dist.main:
             print(f"worldsim train: {note}")
