@@ -82,7 +82,8 @@ def card(world: str) -> str:
         f"{cfg['autoencoder']['image_size']}x{cfg['autoencoder']['image_size']} frames, "
         f"{cfg['dynamics']['context']} context frames, action space "
         f"{list(cfg['dynamics']['action_nvec'])}, weights in {meta.get('exported_dtype', 'float32')}. "
-        f"Its dreams sample the change latent in {cfg['flow']['sampling_steps']} flow step(s) a frame"
+        f"Its dreams sample the change latent in {cfg['flow']['sampling_steps']} flow "
+        f"step{'' if cfg['flow']['sampling_steps'] == 1 else 's'} a frame"
         + (", and its motion snaps to the action's or none (`--snap`)." if cfg['editor'].get('snap') else "."),
         "",
         "| | |",

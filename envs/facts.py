@@ -62,18 +62,16 @@ def voxel_facts(size: int, wander: Callable | None = None) -> WorldFacts:
     from .voxel.actions import COMPONENTS, NO_TURN, NOOP, PITCH, TURN_BINS, YAW
     from .voxel.render import hud_regions
 
-    scene = np.ones((size, size), bool)
-    for rows, cols in hud_regions(size).values():
-        scene[rows, cols] = False
+    parts = {}
+    for name, (rows, cols) in hud_regions(size).items():
+        parts[name] = np.zeros((size, size), bool)
+        parts[name][rows, cols] = True
+    scene = ~np.logical_or.reduce(list(parts.values()))
     turns = tuple(b for b in range(len(TURN_BINS)) if b != NO_TURN)
     motions = (Motion("yaw", YAW, turns, (1,), bins=tuple(f"{t:g}" for t in TURN_BINS),
                       bins_caption="Median horizontal shift (px) per yaw bin (degrees; pitch "
                                    "unchanged)", bins_unit="°"),
                Motion("pitch", PITCH, turns, (0,)))
-    parts = {}
-    for name, (rows, cols) in hud_regions(size, parts=True).items():
-        parts[name] = np.zeros((size, size), bool)
-        parts[name][rows, cols] = True
     return WorldFacts(size=size, components=tuple(COMPONENTS), noop=NOOP.copy(), scene=scene,
                       shift=scene.copy(), motions=motions, hud_parts=parts,
                       motion_totals={"turns": ("yaw", "pitch")}, groups=VOXEL_GROUPS,

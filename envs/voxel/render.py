@@ -329,17 +329,15 @@ class Hud:
         composite(frame, self.overlay, self.alpha, self.cross)
 
 
-def hud_regions(size: int, parts: bool = False) -> dict[str, tuple[slice, slice]]:
+def hud_regions(size: int) -> dict[str, tuple[slice, slice]]:
     """Where the HUD sits in a ``size x size`` frame, as (rows, columns): the crosshair's
-    box, and the hotbar band (slots, counts and the count drawn above the selected slot);
-    with ``parts``, that band as the slots and the count's rows above them (where the scene
-    shows through between the digits)."""
+    box, the hotbar's slots (with their counts), and the rows above them where the
+    selected item's count is drawn (the scene shows through between its digits)."""
     hud = Hud(size, size)
     rows, cols = np.nonzero(hud.cross)
     s = hud.scale
     top = size - SLOT * s - s
-    cross = (slice(int(rows.min()), int(rows.max()) + 1), slice(int(cols.min()), int(cols.max()) + 1))
-    if parts:
-        return {"crosshair": cross, "slots": (slice(top, size), slice(0, size)),
-                "count above the slots": (slice(top - 8 * s, top), slice(0, size))}
-    return {"crosshair": cross, "hotbar": (slice(top - 8 * s, size), slice(0, size))}
+    return {"crosshair": (slice(int(rows.min()), int(rows.max()) + 1),
+                          slice(int(cols.min()), int(cols.max()) + 1)),
+            "slots": (slice(top, size), slice(0, size)),
+            "count above the slots": (slice(top - 8 * s, top), slice(0, size))}
