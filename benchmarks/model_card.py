@@ -41,6 +41,8 @@ def figures(metrics: dict) -> list[str]:
 
     row("teacher-forced PSNR (dB)", lambda p: _pair(p["forced"], "psnr"))
     row("changed pixels, teacher-forced", lambda p: _pair(p["forced"], "changed_psnr"))
+    row("frames the game left exactly as they were, teacher-forced",
+        lambda p: f"{_pair(p['forced'], 'still_psnr')} ({p['forced']['still_share']:.1%} of steps)")
     for h in ("4", "16"):
         row(f"{h}-step open loop", lambda p, h=h: _pair(p["rollout"]["horizons"][h], "psnr"))
     row("changed pixels, 16 steps",

@@ -28,6 +28,8 @@ def metrics(world: str) -> dict:
 
 
 def _pair(block: dict, key: str) -> str:
+    if block["dream"][key] is None:  # (no such frame among the ones measured)
+        return "n/a"
     return f"{block['dream'][key]:.1f} / {block['copy'][key]:.1f}"
 
 
@@ -44,6 +46,8 @@ def _part(policy: dict, part: str, key: str) -> str:
 ROWS = [  # label, figure of one policy's report
     ("teacher-forced next frame", lambda p, w: _pair(p["forced"], "psnr")),
     ("changed pixels, teacher-forced", lambda p, w: _pair(p["forced"], "changed_psnr")),
+    ("frames the game left exactly as they were, teacher-forced",
+     lambda p, w: _pair(p["forced"], "still_psnr")),
     ("16-step open loop", lambda p, w: _pair(p["rollout"]["horizons"]["16"], "psnr")),
     ("changed pixels, 16 steps",
      lambda p, w: _pair(p["rollout"]["horizons"]["16"], "changed_psnr")),
