@@ -29,7 +29,8 @@ newest real context frame taken as the prediction) on the same frames:
   reads the action from real and from dream pairs; a component it cannot read on real
   pairs is reported as unreadable, not as a ratio;
 - ``heads``: precision and recall of the reward and termination heads;
-- ``long``: a 5,000-step dream's frame statistics against the game's range.
+- ``long``: four 5,000-step dreams' frame statistics against the game's range (pooled,
+  and the worst dream's last 1,000 steps: one dream alone is one chaotic trajectory).
 
 What a game is (its HUD, its no-op action, the actions that move the picture, how to make
 a still scene) comes from ``envs/facts.py``; the measurements are
@@ -78,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--hold-steps", type=int, default=max(HOLD_REPORT),
                    help=f"no-op steps held ({max(HOLD_REPORT)})")
     m.add_argument("--long-steps", type=int, default=5000, help="long-rollout length (5000)")
+    m.add_argument("--long-dreams", type=int, default=4,
+                   help="dreams in the long rollout, batched (4)")
     j = p.add_argument_group("the inverse-dynamics judge of action following")
     j.add_argument("--train-data", default=None, nargs="+",
                    help="real episodes it trains on (default: the model's training data, as "
@@ -155,8 +158,17 @@ def write_report(result: dict, facts, out: Path | None) -> None:
         print(f"report written to {out}/")
 
 
+COUNTS = ("windows", "starts", "horizon", "hold_starts", "hold_steps", "long_steps",
+          "long_dreams")  # options that count something: each at least 1
+
+
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for name in COUNTS:
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1, "
+                         f"got {getattr(args, name)}")
     sections = _sections(args)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -169,7 +181,8 @@ def main(argv=None) -> int:
     opts = EvalOptions(
         sections=sections, windows=args.windows, starts=args.starts,
         horizon=args.horizon, hold_starts=args.hold_starts, hold_steps=args.hold_steps,
-        long_steps=args.long_steps, train_data=_train_data(args, sections, meta),
+        long_steps=args.long_steps, long_dreams=args.long_dreams,
+        train_data=_train_data(args, sections, meta),
         idm_steps=args.idm_steps, seed=args.seed, device=args.device)
     out = Path(args.out) if args.out else None
     if out is not None:

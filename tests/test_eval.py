@@ -38,12 +38,13 @@ def test_eval_writes_a_report(tmp_path, capsys):
     assert evaluate(["--checkpoint", str(ckpt), "--data", str(data), str(uniform),
                      "--out", str(out), "--windows", "40", "--starts", "6",
                      "--threads", "1", "--hold-starts", "3", "--hold-steps", "8",
-                     "--long-steps", "300", "--train-data", str(data), "--idm-steps", "30"]) == 0
+                     "--long-steps", "300", "--long-dreams", "3", "--train-data", str(data),
+                     "--idm-steps", "30"]) == 0
     text = capsys.readouterr().out
     for row in ("## Held-out play: random", "## Held-out play: uniform",
                 "| teacher-forced |", "| open loop 16 |", "| open loop 64 |", "| turns |",
                 "## Standing still", "| **camera**", "| edge density |", "Heads: reward",
-                "HUD over 64-step dreams (6), step by step"):
+                "HUD over 64-step dreams (6), step by step", "## Long rollout (3 dreams of 300"):
         assert row in text
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics["policies"]) == {"random", "uniform"}
@@ -62,7 +63,10 @@ def test_eval_writes_a_report(tmp_path, capsys):
                  "rollouts_uniform.gif", "inverse_dynamics.safetensors"):
         assert (out / name).exists(), name
     assert (out / "summary.md").read_text() in text
-    assert metrics["long"]["steps"] == 300
+    long = metrics["long"]
+    assert long["steps"] == 300 and long["dreams"] == 3
+    for name, share in long["last_1000_inside_share"].items():  # pooled over the dreams
+        assert long["last_1000_worst_dream"][name] <= share
     af = metrics["action_following"]
     comps = af["policies"]["uniform"]["components"]
     assert set(af["policies"]["random"]["groups"]) == {"movement", "camera", "break/place", "hotbar"}
@@ -89,7 +93,7 @@ def test_frame_statistics():
     assert s_flat[:3].tolist() == [100, 100, 100] and s_stripes[3] == 50  # spread
 
 
-def test_eval_refuses_data_too_short_for_the_horizon(tmp_path):
+def test_eval_refuses_data_too_short_for_the_horizon(tmp_path, capsys):
     data = tmp_path / "short"
     collect("voxel", "random", 1, 10, data, progress=False)
     ckpt = make_dream_checkpoint(tmp_path / "model", "voxel")
@@ -98,6 +102,10 @@ def test_eval_refuses_data_too_short_for_the_horizon(tmp_path):
                   "--sections", "rollout"])
     with pytest.raises(SystemExit, match="unknown section"):
         evaluate(["--checkpoint", str(ckpt), "--data", str(data), "--sections", "vibes"])
+    for option in ("--long-dreams", "--windows"):
+        with pytest.raises(SystemExit):
+            evaluate(["--checkpoint", str(ckpt), "--data", str(data), option, "0"])
+        assert f"{option} must be at least 1" in capsys.readouterr().err
 
 
 def test_the_heads_section_reads_the_reward_head_itself(tmp_path):

@@ -61,20 +61,22 @@ def plot_fidelity(result: dict, path: Path) -> None:
 
 
 def plot_long(long: dict, path: Path) -> None:
-    """The long dream's frame statistics, step by step, over the game's 1-99 % bands."""
+    """The long dreams' frame statistics, step by step, over the game's 1-99 % bands."""
     plt = _pyplot()
     stats = long["series"]
+    stats = stats[None] if stats.ndim == 2 else stats  # (dreams, steps, 7)
     low = np.array([long["teacher_range"][n][0] for n in STAT_NAMES])
     high = np.array([long["teacher_range"][n][1] for n in STAT_NAMES])
     fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    t = np.arange(1, len(stats) + 1)
+    t = np.arange(1, stats.shape[1] + 1)
     for ax, ks, title in ((axes[0], (0, 1, 2), "channel mean"),
                           (axes[1], (3, 4, 5), "channel spread"),
                           (axes[2], (6,), "edge density")):
         for k, colour in zip(ks, ("tab:red", "tab:green", "tab:blue")):
             ax.axhspan(low[k], high[k], color=colour, alpha=0.08)
-            ax.plot(t, stats[:, k], color=colour, lw=0.6,
-                    label=STAT_NAMES[k] if len(ks) > 1 else "dream")
+            for d, series in enumerate(stats):
+                ax.plot(t, series[:, k], color=colour, lw=0.5, alpha=0.7,
+                        label=None if d else (STAT_NAMES[k] if len(ks) > 1 else "dreams"))
         ax.set_title(f"{title} (bands: game 1-99%)")
         ax.set_xlabel("dream step")
         ax.legend(loc="upper right", fontsize=8)

@@ -79,7 +79,10 @@ NO_GROUP = (("group", lambda r: f"**{r[0]}**"), ("real", lambda r: "-"), ("dream
 # rows: statistic name, with the long rollout's figures bound in
 LONG = (("statistic", lambda r: r[0]),
         ("share of steps inside the game's 1-99% range", lambda r: f"{r[1]['inside_share'][r[0]]:.2f}"),
-        ("last 1000 steps", lambda r: f"{r[1]['last_1000_inside_share'][r[0]]:.2f}"))
+        ("last 1000 steps", lambda r: f"{r[1]['last_1000_inside_share'][r[0]]:.2f}"),
+        ("last 1000 steps, worst dream",
+         lambda r: f"{r[1]['last_1000_worst_dream'][r[0]]:.2f}"
+         if "last_1000_worst_dream" in r[1] else "-"))
 
 
 def _bins_lines(name: str, bins: dict, facts: WorldFacts | None) -> list[str]:
@@ -191,7 +194,9 @@ def _long(result: dict, facts) -> list[str]:
     if "long" not in result:
         return []
     lg = result["long"]
-    return [f"## Long rollout ({lg['steps']} steps)", ""] + \
+    dreams = lg.get("dreams", 1)
+    title = f"{dreams} dreams of {lg['steps']} steps" if dreams > 1 else f"{lg['steps']} steps"
+    return [f"## Long rollout ({title})", ""] + \
         _table(LONG, [(name, lg) for name in STAT_NAMES]) + [""]
 
 

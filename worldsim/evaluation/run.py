@@ -14,7 +14,7 @@ from .dreams import context_length
 from .facts import WorldFacts
 from .held_out import evaluate_held_out
 from .hold import HOLD_REPORT, hold_still
-from .long import long_rollout
+from .long import LONG_DREAMS, long_rollout
 
 SECTIONS = ("forced", "rollout", "hold", "actions", "heads", "long")
 
@@ -24,7 +24,8 @@ class EvalOptions:
     """How much to measure: ``frames`` real frames to set the long dream against,
     ``windows`` teacher-forced
     steps and ``starts`` open-loop dreams of ``horizon`` steps per held-out folder,
-    ``hold_starts`` still scenes held ``hold_steps`` no-op steps, a ``long_steps`` dream,
+    ``hold_starts`` still scenes held ``hold_steps`` no-op steps, ``long_dreams`` dreams of
+    ``long_steps`` steps,
     and a judge trained on ``train_data`` for at most ``idm_steps``."""
 
     sections: tuple[str, ...] = SECTIONS
@@ -35,6 +36,7 @@ class EvalOptions:
     hold_starts: int = 32
     hold_steps: int = max(HOLD_REPORT)
     long_steps: int = 5000
+    long_dreams: int = LONG_DREAMS
     train_data: tuple[str, ...] = ()
     idm_steps: int = 6000
     seed: int = 0
@@ -113,5 +115,6 @@ def evaluate(model, meta: dict, facts: WorldFacts, data: list[str], opts: EvalOp
         result["action_following"] = _judge(model, facts, forced_by_policy, opts, out)
     if "long" in sections:
         result["long"] = long_rollout(model, held_out[0].windows(context_length(model), 1),
-                                      opts.long_steps, opts.seed, opts.device, real)
+                                      opts.long_steps, opts.seed, opts.device, real,
+                                      opts.long_dreams)
     return result
