@@ -384,6 +384,51 @@ def test_stay_only_trains_the_stay_choice_and_leaves_every_other_weight(data, tm
     _refused_when_resumed(data, whole, "--stay-only", capsys)
 
 
+def test_prior_only_trains_the_prior_alone_on_real_contexts(data, tmp_path, capsys):
+    """``--init MODEL --prior-only`` trains the change latent's prior and nothing else
+    (every other weight bit for bit the model's, the motion table not refitted), with the
+    prior's loss alone, and a resumed run keeps it; a run that trains the whole model, a
+    run that trains the stay choice alone and a run without --init are refused it."""
+    from worldsim.checkpoint import save_model
+    from worldsim.model.editor import prior_only_loss
+
+    old = T.build_model("edit-tiny", T.data_facts([data]), 0, "cpu")
+    with torch.no_grad():  # a motion table that a refit would change
+        old.editor.action_motion.tables[0].weight.fill_(0.01)
+    save_model(tmp_path / "old", old, {"preset": "edit-tiny"})
+    before = load_model(tmp_path / "old")[0].state_dict()
+    run = tmp_path / "run"
+    assert T.main(_args(data, run, "--steps", "3", "--prior-only", "--init", str(tmp_path / "old"))) == 0
+    model, meta = load_model(run / "model")
+    assert meta["trains"] == "prior" and any("prior trains alone" in c for c in meta["changes"])
+    after = model.state_dict()
+    prior = {k for k in before if k.startswith("editor.prior.")}
+    assert prior and set(after) == set(before)
+    assert all(torch.equal(before[k], after[k]) for k in set(before) - prior)
+    assert any(not torch.equal(before[k], after[k]) for k in prior)  # it trained
+    log = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    assert log and all(set(e) - {"phase", "step", "loss"} == {"prior"} for e in log if "loss" in e)
+    assert T.main(_args(data, run, "--steps", "5")) == 0  # resumed: still alone
+    resumed = load_model(run / "model")[0].state_dict()
+    assert all(torch.equal(before[k], resumed[k]) for k in set(before) - prior)
+    # the loss is the prior's alone: gradients reach no other weight
+    w = T.WindowDataset([data], context=model.editor.context, chunk=2).sample(2, np.random.default_rng(0))
+    model.train()
+    loss, parts = prior_only_loss(model.editor, torch.from_numpy(w["frames"]),
+                                  torch.from_numpy(w["actions"]))
+    loss.backward()
+    grads = {n for n, p in model.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
+    assert grads and all(n.startswith("editor.prior.") for n in grads) and parts["prior"] > 0
+    whole = tmp_path / "whole"
+    assert T.main(_args(data, whole, "--steps", "3")) == 0
+    _refused_when_resumed(data, whole, "--prior-only", capsys)
+    stay = tmp_path / "stay"
+    assert T.main(_args(data, stay, "--steps", "3", "--stay-only", "--init", str(tmp_path / "old"))) == 0
+    _refused_when_resumed(data, stay, "--prior-only", capsys)
+    assert T.main(_args(data, tmp_path / "fresh", "--steps", "3", "--prior-only")) == 2
+    assert "with --init MODEL" in capsys.readouterr().err
+
+
 def test_snap_is_set_by_a_new_run_or_an_export_only(data, tmp_path, capsys):
     """``--snap`` on a new run from ``--init`` turns motion snapping on, recorded as a
     change; a run resumed with it is refused with the command; ``export --snap`` and

@@ -564,6 +564,39 @@ def event_loss(model: CopyEditModel, reward, done, rewards, terminated):
     return r, d
 
 
+def prior_loss(model: CopyEditModel, t, cond, clean: torch.Tensor,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+    """The prior's x-prediction loss toward the change latent ``clean`` (B, N, c) (the
+    posterior's, detached) from a random point on the straight line to noise."""
+    B = clean.shape[0]
+    s = torch.rand(B, generator=generator, device=clean.device)
+    eps = torch.randn(clean.shape, generator=generator, device=clean.device)
+    noisy = (1 - s[:, None, None]) * clean + s[:, None, None] * eps
+    return F.mse_loss(model.prior(t, noisy, s, cond).float(), clean)
+
+
+def prior_only_loss(model: CopyEditModel, frames, actions, rewards=None, terminated=None,
+                    generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
+    """The prior's loss alone (``train --prior-only``), on every transition of the
+    windows from its real context: nothing else trains, so the core's tokens and the
+    posterior's latents are fixed targets, and no prediction is fed back. (A prior
+    trained with the whole model sampled the game's timed changes, Crafter's status bars
+    ticking, at half their rate: they are rare among the tokens of its loss.)"""
+    K = model.context
+    T = frames.shape[1]
+    with torch.no_grad():
+        feats = model.encode(to_float(frames))
+    total = 0.0
+    for u in range(T - K):
+        i = K - 1 + u
+        with torch.no_grad():
+            grid, t, cond, _ = model.core(feats[:, u:i + 1], actions[:, i])
+            clean = model.posterior_latent(grid, feats[:, i + 1])
+        total = total + prior_loss(model, t, cond, clean, generator)
+    total = total / (T - K)
+    return PRIOR_WEIGHT * total, {"prior": total.item()}
+
+
 def editor_loss(model: CopyEditModel, frames, actions, rewards, terminated,
                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
     """The loss on a batch of windows: frames (B, K + U, H, W, 3) uint8, actions
@@ -589,11 +622,7 @@ def editor_loss(model: CopyEditModel, frames, actions, rewards, terminated,
         z = None
         if model.latent:
             z_post = model.posterior_latent(grid, feats[:, i + 1])
-            clean = z_post.detach()
-            s = torch.rand(B, generator=generator, device=x.device)
-            eps = torch.randn(clean.shape, generator=generator, device=x.device)
-            noisy = (1 - s[:, None, None]) * clean + s[:, None, None] * eps
-            prior = F.mse_loss(model.prior(t, noisy, s, cond).float(), clean)
+            prior = prior_loss(model, t, cond, z_post.detach(), generator)
             total = total + PRIOR_WEIGHT * prior
             parts["prior"] += prior.item()
             z = z_post + LATENT_NOISE * torch.randn(z_post.shape, generator=generator,

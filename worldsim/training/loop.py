@@ -123,7 +123,7 @@ class Loop:
         from tqdm import tqdm
 
         r = self.r
-        module = r.dist.wrap(EditorLoss(r.model))
+        module = r.dist.wrap(EditorLoss(r.model, prior_only=r.extra.get("trains") == "prior"))
         bar = self.bar = tqdm(total=total, initial=r.step, desc=name,
                               disable=not r.dist.main, unit="step", dynamic_ncols=True)
         tick, seen = time.time(), 0

@@ -122,17 +122,38 @@ def snap_change(model: WorldModel, snap: bool, own: bool) -> list[str]:
     return ["snap False -> True"]
 
 
-def stay_alone(stay_only: bool, own: bool, meta: dict) -> bool:
-    """Whether the run trains the stay choice alone (``--stay-only``, a new run from an
-    older model: every other weight, the motion table and the reward head stay as they
-    were, so the model dreams as before but where the choice keeps a pixel). A run
-    resumed keeps what it began with."""
-    if own and meta.get("trains") == "stay":
-        return True
-    if stay_only and own:
-        raise ValueError("the run trains the whole model; to train the stay choice alone, "
-                         "start a new run from its model: --init RUN/model --out NEW --stay-only")
-    return stay_only
+ALONE = {"stay": "the stay choice", "prior": "the change latent's prior"}  # --PART-only
+
+
+def trains_alone(stay_only: bool, prior_only: bool, own: bool, meta: dict) -> str | None:
+    """The part the run trains alone, if any: ``stay`` (``--stay-only``: a new run from an
+    older model gives it the stay choice) or ``prior`` (``--prior-only``: the prior that
+    samples the change latent, on the posterior's latents from real contexts). Every other
+    weight, the motion table and the reward head stay as they were, so the model dreams
+    as before but for that part. A run resumed keeps what it began with."""
+    if stay_only and prior_only:
+        raise ValueError("--stay-only and --prior-only each train one part alone; give one")
+    asked = "stay" if stay_only else "prior" if prior_only else None
+    if not own:
+        return asked
+    kept = meta.get("trains")
+    if kept in ALONE and asked in (None, kept):
+        return kept
+    if asked is not None:
+        trains = f"{ALONE[kept]} alone" if kept in ALONE else "the whole model"
+        raise ValueError(f"the run trains {trains}; to train {ALONE[asked]} alone, start a "
+                         f"new run from its model: --init RUN/model --out NEW --{asked}-only")
+    return None
+
+
+def train_alone(model: WorldModel, part: str) -> None:
+    """Freeze every weight of ``model`` but ``part``'s (see :func:`trains_alone`)."""
+    module = model.editor.stay if part == "stay" else getattr(model.editor, "prior", None)
+    if module is None:
+        raise ValueError(f"the model has no {ALONE[part]} to train (a preset without the "
+                         "change latent, edit-det)")
+    model.requires_grad_(False)
+    module.requires_grad_(True)
 
 
 STAY_LR_SCALE = 10.0  # the stay head's learning rate against the model's
@@ -170,11 +191,14 @@ def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool
     changes = setting_changes(settings, None if source is None else meta)
     changes += unroll_change(model, args.unroll, own)
     changes += adversarial_change(model, args.adversarial, own, args.seed)
-    alone = stay_alone(args.stay_only, own, meta)
-    changes += stay_change(model, args.stay or alone, own)
+    alone = trains_alone(args.stay_only, args.prior_only, own, meta)
+    if alone and source is None:
+        raise ValueError(f"--{alone}-only trains one part of a trained model; give the model "
+                         "with --init MODEL")
+    changes += stay_change(model, args.stay or alone == "stay", own)
     changes += snap_change(model, args.snap, own)
     if alone and not own:
-        changes.append("the stay choice trains alone")
+        changes.append(f"{ALONE[alone]} trains alone")
     cfg = model.cfg
     data = WindowDataset(args.data, context=cfg.dynamics.context, chunk=cfg.dynamics.chunk,
                          world=facts.world, size=facts.size)
@@ -189,8 +213,7 @@ def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool
             model, change = reward_change(model, facts.values)
             changes += [change] if change else []
     if alone:  # every other weight stays as it is
-        model.requires_grad_(False)
-        model.editor.stay.requires_grad_(True)
+        train_alone(model, alone)
     opt = optimizer(model, settings.lr)
     run = Run(model, opt, data, settings, dist, Path(args.out), args.seed,
               resolve_precision(args.precision, dist), minutes=args.minutes,
@@ -200,7 +223,7 @@ def prepare(args, settings: TrainSettings, dist: Distributed) -> tuple[Run, bool
     if args.init:
         run.extra.setdefault("init", str(args.init))
     if alone:
-        run.extra["trains"] = "stay"  # (in the checkpoint's meta: a resumed run keeps it)
+        run.extra["trains"] = alone  # (in the checkpoint's meta: a resumed run keeps it)
     run.meta = {"data": [str(d) for d in args.data], "preset": args.preset, "world": facts.world,
                 "hardware": f"{dist.world}x {dist.device.type} on {socket.gethostname()}",
                 "torch": torch.__version__}
@@ -285,6 +308,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="a new run from an older model (--init) gives it the stay choice and "
                            "trains that alone: every other weight, the motion table and the "
                            "reward head stay as they were")
+    loss.add_argument("--prior-only", action="store_true",
+                      help="a new run from a trained model (--init) trains the prior that "
+                           "samples the change latent alone, on real contexts: every other "
+                           "weight, the motion table and the reward head stay as they were")
     loss.add_argument("--snap", action="store_true",
                       help="a new run's model snaps each grid cell's motion to the action's "
                            "whole-frame motion or to none, for a world that scrolls rigidly "
