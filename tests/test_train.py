@@ -353,18 +353,25 @@ def test_stay_is_added_to_an_older_model_by_a_new_run_only(data, tmp_path, capsy
     assert all("stay" in r for r in losses)
 
 
+def _trained_model(data, folder, stay: bool = True) -> dict:
+    """An edit-tiny model saved in ``folder`` (without the stay choice unless ``stay``),
+    its motion table one a refit would change; returns its weights as loaded."""
+    from worldsim.checkpoint import save_model
+
+    old = T.build_model("edit-tiny", T.data_facts([data]), 0, "cpu")
+    if not stay:
+        old.editor.stay, old.cfg.editor.stay = None, False
+    with torch.no_grad():
+        old.editor.action_motion.tables[0].weight.fill_(0.01)
+    save_model(folder, old, {"preset": "edit-tiny"})
+    return load_model(folder)[0].state_dict()
+
+
 def test_stay_only_trains_the_stay_choice_and_leaves_every_other_weight(data, tmp_path, capsys):
     """``--init OLD --stay-only`` adds the stay choice and trains it alone: every other
     weight (the motion table among them) is bit for bit the old model's, and stays so when
     the run is resumed without the flag; a run that trains the whole model is refused it."""
-    from worldsim.checkpoint import save_model
-
-    old = T.build_model("edit-tiny", T.data_facts([data]), 0, "cpu")
-    old.editor.stay, old.cfg.editor.stay = None, False
-    with torch.no_grad():  # a motion table that a refit would change
-        old.editor.action_motion.tables[0].weight.fill_(0.01)
-    save_model(tmp_path / "old", old, {"preset": "edit-tiny"})
-    before = load_model(tmp_path / "old")[0].state_dict()
+    before = _trained_model(data, tmp_path / "old", stay=False)
     run = tmp_path / "run"
     assert T.main(_args(data, run, "--steps", "3", "--stay-only", "--init", str(tmp_path / "old"))) == 0
     model, meta = load_model(run / "model")
@@ -389,14 +396,9 @@ def test_prior_only_trains_the_prior_alone_on_real_contexts(data, tmp_path, caps
     (every other weight bit for bit the model's, the motion table not refitted), with the
     prior's loss alone, and a resumed run keeps it; a run that trains the whole model, a
     run that trains the stay choice alone and a run without --init are refused it."""
-    from worldsim.checkpoint import save_model
     from worldsim.model.editor import prior_only_loss
 
-    old = T.build_model("edit-tiny", T.data_facts([data]), 0, "cpu")
-    with torch.no_grad():  # a motion table that a refit would change
-        old.editor.action_motion.tables[0].weight.fill_(0.01)
-    save_model(tmp_path / "old", old, {"preset": "edit-tiny"})
-    before = load_model(tmp_path / "old")[0].state_dict()
+    before = _trained_model(data, tmp_path / "old")
     run = tmp_path / "run"
     assert T.main(_args(data, run, "--steps", "3", "--prior-only", "--init", str(tmp_path / "old"))) == 0
     model, meta = load_model(run / "model")
