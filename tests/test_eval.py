@@ -82,6 +82,24 @@ def test_eval_writes_a_report(tmp_path, capsys):
         assert judge["reused"] is reused and judge["max_steps"] == int(steps)
 
 
+def test_a_policys_windows_do_not_depend_on_the_other_sections(tmp_path):
+    """The second held-out folder's teacher-forced figures are the same whether or not
+    the heads (which draw windows of their own) were measured on the first."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    collect("crafter", "random", 4, 100, first, progress=False)  # (two rewards)
+    collect("crafter", "uniform", 1, 60, second, progress=False, seed=3)
+    ckpt = make_dream_checkpoint(tmp_path / "model", "crafter")
+    figures = []
+    for sections in ("forced", "forced,heads"):
+        out = tmp_path / sections.replace(",", "-")
+        assert evaluate(["--checkpoint", str(ckpt), "--data", str(first), str(second),
+                         "--out", str(out), "--windows", "12", "--threads", "1",
+                         "--sections", sections]) == 0
+        metrics = json.loads((out / "metrics.json").read_text())
+        figures.append(metrics["policies"]["uniform"]["forced"])
+    assert figures[0] == figures[1]
+
+
 def test_frame_statistics():
     from worldsim.evaluation.long import frame_statistics
 

@@ -88,13 +88,15 @@ def evaluate_held_out(model, facts: WorldFacts, folder: str, data: WindowDataset
     windows = data.windows(context_length(model), 1)
     result = {"data": str(folder), "episodes": windows.episodes}
     forced = None
+    pick_rng, heads_rng = rng.spawn(2)
     if {"forced", "actions", "heads"} & set(sections):
-        index = rng.choice(len(windows), size=min(opts.windows, len(windows)), replace=False)
+        index = pick_rng.choice(len(windows), size=min(opts.windows, len(windows)),
+                                replace=False)
         forced = teacher_forced(model, windows, index, opts.device)
         if "forced" in sections:
             result["forced"] = forced_figures(facts, forced)
     if "rollout" in sections:
         result["rollout"] = open_loop(model, facts, data, opts, out, label)
     if "heads" in sections:
-        result["heads"] = head_figures(model, windows, forced, opts, rng)
+        result["heads"] = head_figures(model, windows, forced, opts, heads_rng)
     return result, forced

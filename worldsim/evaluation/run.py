@@ -100,12 +100,16 @@ def evaluate(model, meta: dict, facts: WorldFacts, data: list[str], opts: EvalOp
               "model_meta": meta, "sampling_steps": model.cfg.flow.sampling_steps,
               "sections": list(sections), "policies": {}}
     held_out = [WindowDataset(f, context=1, chunk=1, world=world, size=size) for f in data]
-    real = _real_frames(held_out[0], opts, rng)
+    # a stream of its own for each use: what one section or policy draws never moves
+    # another's windows (the sections asked for once changed which windows the next
+    # policy's teacher-forced steps were)
+    frames_rng, *policy_rngs = rng.spawn(1 + len(data))
+    real = _real_frames(held_out[0], opts, frames_rng)
     forced_by_policy = {}
-    for folder, windows in zip(data, held_out):
+    for folder, windows, policy_rng in zip(data, held_out, policy_rngs):
         label = policy_label(folder, set(result["policies"]))
         result["policies"][label], forced = evaluate_held_out(
-            model, facts, folder, windows, opts, sections, rng, out, label)
+            model, facts, folder, windows, opts, sections, policy_rng, out, label)
         if forced is not None:
             forced_by_policy[label] = forced
     if "hold" in sections:
