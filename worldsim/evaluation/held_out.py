@@ -81,14 +81,15 @@ def head_figures(model, windows: WindowDataset, forced: dict, opts, rng) -> dict
 
 
 def evaluate_held_out(model, facts: WorldFacts, folder: str, data: WindowDataset, opts,
-                      sections, rng, out: Path | None, label: str) -> tuple[dict, dict | None]:
+                      sections, seed: np.random.SeedSequence, out: Path | None,
+                      label: str) -> tuple[dict, dict | None]:
     """Every per-policy section on one folder of held-out play (``data``: its episodes, in
     windows of any length); returns the figures and the teacher-forced steps (for the
     judge)."""
     windows = data.windows(context_length(model), 1)
     result = {"data": str(folder), "episodes": windows.episodes}
     forced = None
-    pick_rng, heads_rng = rng.spawn(2)
+    pick_rng, heads_rng = (np.random.default_rng(s) for s in seed.spawn(2))
     if {"forced", "actions", "heads"} & set(sections):
         index = pick_rng.choice(len(windows), size=min(opts.windows, len(windows)),
                                 replace=False)

@@ -95,7 +95,6 @@ def evaluate(model, meta: dict, facts: WorldFacts, data: list[str], opts: EvalOp
     world, size = model.cfg.world, model.image_size
     opts = replace(opts, sections=tuple(runnable_sections(opts.sections, facts)))
     sections = opts.sections
-    rng = np.random.default_rng(opts.seed)
     result = {"data": [str(d) for d in data], "world": world, "device": opts.device,
               "model_meta": meta, "sampling_steps": model.cfg.flow.sampling_steps,
               "sections": list(sections), "policies": {}}
@@ -103,13 +102,14 @@ def evaluate(model, meta: dict, facts: WorldFacts, data: list[str], opts: EvalOp
     # a stream of its own for each use: what one section or policy draws never moves
     # another's windows (the sections asked for once changed which windows the next
     # policy's teacher-forced steps were)
-    frames_rng, *policy_rngs = rng.spawn(1 + len(data))
-    real = _real_frames(held_out[0], opts, frames_rng)
+    # (SeedSequence.spawn: numpy 1.24, which setup.py allows, has no Generator.spawn)
+    frames_seed, *policy_seeds = np.random.SeedSequence(opts.seed).spawn(1 + len(data))
+    real = _real_frames(held_out[0], opts, np.random.default_rng(frames_seed))
     forced_by_policy = {}
-    for folder, windows, policy_rng in zip(data, held_out, policy_rngs):
+    for folder, windows, policy_seed in zip(data, held_out, policy_seeds):
         label = policy_label(folder, set(result["policies"]))
         result["policies"][label], forced = evaluate_held_out(
-            model, facts, folder, windows, opts, sections, policy_rng, out, label)
+            model, facts, folder, windows, opts, sections, policy_seed, out, label)
         if forced is not None:
             forced_by_policy[label] = forced
     if "hold" in sections:
