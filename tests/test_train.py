@@ -353,9 +353,11 @@ def test_stay_is_added_to_an_older_model_by_a_new_run_only(data, tmp_path, capsy
     assert all("stay" in r for r in losses)
 
 
-def _trained_model(data, folder, stay: bool = True) -> dict:
-    """An edit-tiny model saved in ``folder`` (without the stay choice unless ``stay``),
-    its motion table one a refit would change; returns its weights as loaded."""
+def _run_alone(data, tmp_path, flag: str, stay: bool = True):
+    """An edit-tiny model saved in ``tmp_path/old`` (without the stay choice unless
+    ``stay``; its motion table one a refit would change), then a 3-step run ``tmp_path/run``
+    from it with ``flag``. Returns the old model's weights as loaded, the run's folder, and
+    its model and meta."""
     from worldsim.checkpoint import save_model
 
     old = T.build_model("edit-tiny", T.data_facts([data]), 0, "cpu")
@@ -363,18 +365,18 @@ def _trained_model(data, folder, stay: bool = True) -> dict:
         old.editor.stay, old.cfg.editor.stay = None, False
     with torch.no_grad():
         old.editor.action_motion.tables[0].weight.fill_(0.01)
-    save_model(folder, old, {"preset": "edit-tiny"})
-    return load_model(folder)[0].state_dict()
+    save_model(tmp_path / "old", old, {"preset": "edit-tiny"})
+    before = load_model(tmp_path / "old")[0].state_dict()
+    run = tmp_path / "run"
+    assert T.main(_args(data, run, "--steps", "3", flag, "--init", str(tmp_path / "old"))) == 0
+    return before, run, *load_model(run / "model")
 
 
 def test_stay_only_trains_the_stay_choice_and_leaves_every_other_weight(data, tmp_path, capsys):
     """``--init OLD --stay-only`` adds the stay choice and trains it alone: every other
     weight (the motion table among them) is bit for bit the old model's, and stays so when
     the run is resumed without the flag; a run that trains the whole model is refused it."""
-    before = _trained_model(data, tmp_path / "old", stay=False)
-    run = tmp_path / "run"
-    assert T.main(_args(data, run, "--steps", "3", "--stay-only", "--init", str(tmp_path / "old"))) == 0
-    model, meta = load_model(run / "model")
+    before, run, model, meta = _run_alone(data, tmp_path, "--stay-only", stay=False)
     assert meta["trains"] == "stay" and any("trains alone" in c for c in meta["changes"])
     after = model.state_dict()
     stay = {k for k in after if k.startswith("editor.stay.")}
@@ -398,10 +400,7 @@ def test_prior_only_trains_the_prior_alone_on_real_contexts(data, tmp_path, caps
     run that trains the stay choice alone and a run without --init are refused it."""
     from worldsim.model.editor import prior_only_loss
 
-    before = _trained_model(data, tmp_path / "old")
-    run = tmp_path / "run"
-    assert T.main(_args(data, run, "--steps", "3", "--prior-only", "--init", str(tmp_path / "old"))) == 0
-    model, meta = load_model(run / "model")
+    before, run, model, meta = _run_alone(data, tmp_path, "--prior-only")
     assert meta["trains"] == "prior" and any("prior trains alone" in c for c in meta["changes"])
     after = model.state_dict()
     prior = {k for k in before if k.startswith("editor.prior.")}
